@@ -1,0 +1,152 @@
+#include "apps/node.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+#include <prometheus/exposer.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/node_actor.hpp"
+#include "build_info.hpp"
+#include "cluster/inbound_dispatcher.hpp"
+#include "observability/process_metrics.hpp"
+#include "runtime/error.hpp"
+
+namespace drover::apps {
+
+namespace {
+
+using runtime::make_error;
+using runtime::runtime_errc;
+
+caf::error create_data_dir(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error)
+    return make_error(runtime_errc::io_error,
+                      "cannot create the data directory " + path + ": " + error.message());
+  if (access(path.c_str(), W_OK) != 0)
+    return make_error(runtime_errc::io_error, "the data directory " + path + " is not writable");
+  return caf::none;
+}
+
+std::string node_json(const node_file& file) {
+  return nlohmann::json{{"node_id", file.node_id}, {"version", file.version},
+                        {"listen", file.listen},   {"http", file.http},
+                        {"metrics", file.metrics}}
+    .dump();
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<node>> node::start(const runtime::node_config& config) {
+  std::unique_ptr<node> self{new node};
+  self->metrics_ = std::make_shared<observability::prometheus_metrics>();
+  observability::register_process_metrics(*self->metrics_, drover_version);
+  if (auto error = self->open_store(config))
+    return error;
+  if (auto error = self->start_transport(config))
+    return error;
+  if (auto error = self->start_servers(config))
+    return error;
+  if (auto error = write_node_file(self->published_))
+    return error;
+  self->wrote_node_file_ = true;
+  return self;
+}
+
+caf::error node::open_store(const runtime::node_config& config) {
+  if (auto error = create_data_dir(config.data_dir))
+    return error;
+  auto opened = runtime::store::open(config.data_dir + "/store");
+  if (!opened)
+    return opened.error();
+  store_ = std::move(*opened);
+  auto identity = runtime::record_boot(*store_);
+  if (!identity)
+    return identity.error();
+  identity_ = std::move(*identity);
+  published_.node_id = identity_.node_id;
+  published_.pid = static_cast<long>(getpid());
+  published_.version = drover_version;
+  published_.data_dir = config.data_dir;
+  return caf::none;
+}
+
+caf::error node::start_transport(const runtime::node_config& config) {
+  actor_config_ = std::make_unique<caf::actor_system_config>();
+  actor_config_->set("scheduler.max-threads", std::max(2U, std::thread::hardware_concurrency()));
+  actors_ = std::make_unique<caf::actor_system>(*actor_config_);
+  zmq_context_ = std::make_unique<zmq::context_t>(1);
+  endpoint_ = std::make_unique<cluster::zmq_endpoint>(*zmq_context_, *metrics_);
+  auto bound = endpoint_->bind(config.listen);
+  if (!bound)
+    return bound.error();
+  published_.listen = *bound;
+  node_actor_ = caf::actor_cast<caf::actor>(actors_->spawn(
+    actors::node_actor_behavior, identity_,
+    runtime::node_hello{identity_.node_id, published_.listen, drover_version}));
+  dispatcher_ = actors_->spawn(cluster::inbound_dispatcher,
+                               cluster::dispatcher_context{endpoint_.get(),
+                                                           metrics_.get(),
+                                                           {{"node", node_actor_}},
+                                                           identity_.node_id});
+  endpoint_->start([dispatcher = dispatcher_](std::string peer, runtime::envelope message) {
+    caf::anon_send(dispatcher, cluster::inbound_frame{std::move(peer), std::move(message)});
+  });
+  return caf::none;
+}
+
+caf::error node::start_servers(const runtime::node_config& config) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(config.metrics.to_string(), 1);
+  } catch (const std::exception& error) {
+    return make_error(runtime_errc::address_in_use,
+                      "cannot serve metrics on " + config.metrics.to_string()
+                        + ": the address is in use or not available (" + error.what() + ")");
+  }
+  exposer_->RegisterCollectable(metrics_);
+  published_.metrics = config.metrics.host + ":" + std::to_string(exposer_->GetListeningPorts().at(0));
+  http_ = std::make_unique<http_api>();
+  auto port = http_->bind(config.http);
+  if (!port)
+    return port.error();
+  published_.http = config.http.host + ":" + std::to_string(*port);
+  http_->start(node_json(published_));
+  return caf::none;
+}
+
+caf::error node::stop() {
+  if (stopped_)
+    return caf::none;
+  stopped_ = true;
+  if (http_)
+    http_->stop();
+  exposer_.reset();
+  if (endpoint_)
+    endpoint_->stop();
+  if (actors_) {
+    caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node_actor_, caf::exit_reason::user_shutdown);
+    dispatcher_ = nullptr;
+    node_actor_ = nullptr;
+    actors_->await_all_actors_done();
+  }
+  if (wrote_node_file_) {
+    std::error_code ignored; // a node.json removed by hand needs no removal
+    std::filesystem::remove(node_file_path(published_.data_dir), ignored);
+  }
+  return store_ ? store_->flush() : caf::none;
+}
+
+node::~node() {
+  if (auto error = stop())
+    spdlog::error("stopping the node: {}", runtime::describe(error));
+}
+
+} // namespace drover::apps

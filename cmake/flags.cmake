@@ -1,0 +1,21 @@
+# drover_flags: the warning and sanitizer flags of Drover's own code, as one interface target
+# that every Drover target links privately. Third-party headers are included as SYSTEM.
+
+add_library(drover_flags INTERFACE)
+target_compile_options(drover_flags INTERFACE -Wall -Wextra -Wpedantic -Werror)
+target_include_directories(drover_flags INTERFACE "${PROJECT_SOURCE_DIR}")
+
+if(DROVER_SANITIZE)
+  # Applied globally so that tests, benchmarks and the binary all share one ABI.
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Declares one Drover library: a static library whose includes are rooted at the repository.
+# Imported targets' headers count as system headers, so -Werror applies to our code only.
+function(drover_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC;PRIVATE" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC} PRIVATE drover_flags ${ARG_PRIVATE})
+  target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}")
+endfunction()

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace drover::runtime {
+
+/// A host and a TCP port; port 0 means "pick a free one".
+struct host_port {
+  std::string host;
+  uint16_t port = 0;
+  /// Returns "HOST:PORT".
+  std::string to_string() const;
+};
+
+/// Parses "HOST:PORT" (HOST non-empty, PORT 0..65535).
+std::optional<host_port> parse_host_port(const std::string& text);
+
+/// The effective configuration of one node.
+struct node_config {
+  std::string data_dir;
+  host_port listen;  ///< the ZeroMQ endpoint, written tcp://HOST:PORT
+  host_port metrics; ///< the Prometheus exposer
+  host_port http;    ///< the HTTP API
+  std::string log_level;
+};
+
+/// A node_config plus, for each key, where its value came from.
+struct resolved_config {
+  node_config values;
+  std::map<std::string, std::string> origin; ///< key -> "default", "file F", "env V", "flag --F"
+};
+
+/// Everything the configuration is resolved from. Precedence: flags > env > file > defaults.
+struct config_inputs {
+  std::optional<std::string> file;                        ///< a YAML mapping of key: value
+  std::function<std::optional<std::string>(const std::string&)> env; ///< reads one variable
+  std::map<std::string, std::string> flags;               ///< key -> value, only flags given
+};
+
+/// The configuration keys, in the order `drover config show` prints them.
+std::vector<std::string> config_keys();
+
+/// Returns the environment variable that sets `key` (DROVER_ + upper case key).
+std::string env_name(const std::string& key);
+
+/// Returns the command line flag that sets `key` (-- + key with '-' for '_').
+std::string flag_name(const std::string& key);
+
+/// Returns the text form of `key`'s value in `config`.
+std::string value_of(const node_config& config, const std::string& key);
+
+/// Resolves the configuration; an unknown key or a bad value fails with
+/// runtime_errc::invalid_config naming the source (file, variable or flag), the key and what
+/// was expected.
+caf::expected<resolved_config> resolve_config(const config_inputs& inputs);
+
+/// Reads a variable of this process's environment.
+std::optional<std::string> process_env(const std::string& name);
+
+} // namespace drover::runtime
