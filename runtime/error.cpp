@@ -15,6 +15,12 @@ std::string to_string(runtime_errc code) {
     case runtime_errc::invalid_config: return "invalid_config";
     case runtime_errc::invalid_buffer: return "invalid_buffer";
     case runtime_errc::address_in_use: return "address_in_use";
+    case runtime_errc::invalid_manifest: return "invalid_manifest";
+    case runtime_errc::invalid_argument: return "invalid_argument";
+    case runtime_errc::spawn_failed: return "spawn_failed";
+    case runtime_errc::timed_out: return "timed_out";
+    case runtime_errc::not_a_repository: return "not_a_repository";
+    case runtime_errc::git_failed: return "git_failed";
   }
   return "unknown";
 }

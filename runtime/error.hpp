@@ -18,6 +18,12 @@ enum class runtime_errc : uint8_t {
   invalid_config, ///< a configuration file, variable or flag with a bad key or value
   invalid_buffer, ///< a received buffer that failed verification
   address_in_use, ///< a port that another process already listens on
+  invalid_manifest, ///< a tool manifest with a missing or wrong field
+  invalid_argument, ///< a bad value passed by a user or a caller (glob, template, option)
+  spawn_failed,     ///< a child process could not be started (missing binary, limits)
+  timed_out,        ///< an operation ran past its deadline
+  not_a_repository, ///< a path that is not inside a git work tree
+  git_failed,       ///< a git command exited with an error
 };
 
 /// Returns the name of `code`, e.g. "store_locked".
