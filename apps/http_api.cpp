@@ -8,6 +8,12 @@
 namespace drover::apps {
 
 http_api::http_api() : server_(std::make_unique<httplib::Server>()) {
+  // cpp-httplib's default options add SO_REUSEPORT, which would let a second node silently
+  // share (and steal requests from) a port that is already in use.
+  server_->set_socket_options([](int socket) {
+    const int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->Get("/v1/node", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(node_json_, "application/json");
   });

@@ -32,11 +32,7 @@ set_target_properties(xxhash::xxhash PROPERTIES
   IMPORTED_LOCATION "${XXHASH_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${XXHASH_INCLUDE_DIR}")
 
-# cpp-httplib (libcpp-httplib-dev) is compiled into a shared library by Debian.
-find_library(HTTPLIB_LIBRARY cpp-httplib REQUIRED)
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
-add_library(httplib::httplib UNKNOWN IMPORTED)
-set_target_properties(httplib::httplib PROPERTIES
-  IMPORTED_LOCATION "${HTTPLIB_LIBRARY}"
-  INTERFACE_INCLUDE_DIRECTORIES "${HTTPLIB_INCLUDE_DIR}"
-  INTERFACE_LINK_LIBRARIES Threads::Threads)
+# cpp-httplib (libcpp-httplib-dev) is compiled by Debian with TLS and compression enabled; its
+# pkg-config flags must be used, or the class layouts differ from the library's.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+add_library(httplib::httplib ALIAS PkgConfig::HTTPLIB)

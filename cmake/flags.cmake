@@ -11,12 +11,13 @@ if(DROVER_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# Declares one Drover library from every .cpp file of the calling folder (one library per
-# folder), with includes rooted at the repository. Imported targets' headers count as system
+# Declares one Drover library from every .cpp file of the calling folder and its detail/
+# subfolder (one library per folder), with includes rooted at the repository. Imported targets' headers count as system
 # headers, so -Werror applies to our code only.
 function(drover_library name)
   cmake_parse_arguments(ARG "" "" "PUBLIC;PRIVATE" ${ARGN})
-  file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
+  file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp"
+                                      "${CMAKE_CURRENT_SOURCE_DIR}/detail/*.cpp")
   add_library(${name} STATIC ${sources})
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC} PRIVATE drover_flags ${ARG_PRIVATE})
   target_include_directories(${name} PUBLIC "${PROJECT_SOURCE_DIR}")

@@ -49,6 +49,9 @@ actor_address read_address(const fb::ActorAddress* address) {
 }
 
 caf::expected<wire_message> read_message(const fb::Envelope& envelope) {
+  // The Verifier accepts an absent union value (fields are optional), so check for it here.
+  if (envelope.message() == nullptr)
+    return make_error(runtime_errc::invalid_buffer, "envelope carries no message");
   switch (envelope.message_type()) {
     case fb::Message::Ping:
       return wire_message{ping{envelope.message_as_Ping()->nonce()}};

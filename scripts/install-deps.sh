@@ -11,7 +11,7 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev
   librocksdb-dev prometheus-cpp-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libxxhash-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
