@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+
+#include "runtime/job_model.hpp"
 #include "runtime/node_config.hpp"
 
 namespace drover::apps {
@@ -13,6 +16,24 @@ enum exit_status : int {
 
 /// `drover up`: runs a node in the foreground until SIGINT or SIGTERM.
 int run_up(const runtime::config_inputs& inputs);
+
+/// What `drover batch` was asked for.
+struct batch_options {
+  runtime::job_spec spec;
+  std::string node;   ///< --node URL of a running node
+  std::string resume; ///< --resume ID: wait for an existing job instead of submitting one
+  bool json = false;  ///< --json: print the report as JSON at the end
+};
+
+/// `drover batch`: runs a batch job on a running node, or on an embedded one, and waits for it.
+int run_batch(const batch_options& options, const runtime::config_inputs& inputs);
+
+/// `drover jobs ls|show|cancel`.
+int run_jobs_ls(const std::string& node, bool json, const runtime::config_inputs& inputs);
+int run_jobs_show(const std::string& node, const std::string& id, bool json,
+                  const runtime::config_inputs& inputs);
+int run_jobs_cancel(const std::string& node, const std::string& id,
+                    const runtime::config_inputs& inputs);
 
 /// `drover config show`: prints the effective configuration and where each value came from.
 int run_config_show(const runtime::config_inputs& inputs);

@@ -1,30 +1,133 @@
 #include "apps/http_api.hpp"
 
+#include <caf/scoped_actor.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/job_messages.hpp"
+#include "apps/job_request.hpp"
 #include "runtime/error.hpp"
+#include "runtime/job_report.hpp"
 
 namespace drover::apps {
 
-http_api::http_api() : server_(std::make_unique<httplib::Server>()) {
+namespace {
+
+constexpr size_t max_body_bytes = 1 << 20;
+constexpr auto actor_timeout = std::chrono::seconds{30};
+
+void reply_json(httplib::Response& response, int status, const nlohmann::json& body) {
+  response.status = status;
+  response.set_content(body.dump(2) + "\n", "application/json");
+}
+
+void reply_error(httplib::Response& response, int status, const std::string& message) {
+  reply_json(response, status, {{"error", {{"code", status}, {"message", message}}}});
+}
+
+int status_of(const caf::error& error) {
+  if (runtime::is(error, runtime::runtime_errc::not_found))
+    return 404;
+  if (runtime::is(error, runtime::runtime_errc::invalid_argument))
+    return 400;
+  return 500;
+}
+
+/// Asks the job manager and answers with the job record it returns.
+template <class... Ts>
+void reply_with_job(caf::actor_system& system, const caf::actor& jobs, httplib::Response& response,
+                    Ts&&... request) {
+  caf::scoped_actor self{system};
+  self->request(jobs, actor_timeout, std::forward<Ts>(request)...)
+    .receive([&](const runtime::job_record& job) { reply_json(response, 200, runtime::to_json(job)); },
+             [&](const caf::error& error) {
+               reply_error(response, status_of(error), runtime::describe(error));
+             });
+}
+
+} // namespace
+
+http_api::http_api(caf::actor_system& system, caf::actor jobs, const runtime::store& db,
+                   const runtime::tool_catalog& catalog)
+  : system_(system), jobs_(std::move(jobs)), db_(db), catalog_(catalog),
+    server_(std::make_unique<httplib::Server>()) {
   // cpp-httplib's default options add SO_REUSEPORT, which would let a second node silently
   // share (and steal requests from) a port that is already in use.
   server_->set_socket_options([](int socket) {
     const int yes = 1;
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  server_->set_payload_max_length(max_body_bytes);
   server_->Get("/v1/node", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(node_json_, "application/json");
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain");
   });
-  server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-    const nlohmann::json body{
-      {"error", {{"code", response.status}, {"message", "no such endpoint: " + request.path}}}};
-    response.set_content(body.dump(), "application/json");
+  server_->Get("/v1/tools", [this](const httplib::Request&, httplib::Response& response) {
+    auto tools = nlohmann::json::array();
+    for (const auto& tool : catalog_.list())
+      tools.push_back({{"id", tool.id},
+                       {"version", tool.version},
+                       {"description", tool.description},
+                       {"capabilities", tool.capabilities},
+                       {"languages", tool.languages},
+                       {"source", tool.source}});
+    reply_json(response, 200, tools);
   });
+  add_job_routes();
+  server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (response.status == 413)
+      return reply_error(response, 413, "request body larger than 1 MiB");
+    if (response.body.empty())
+      reply_error(response, response.status, "no such endpoint: " + request.method + " " + request.path);
+  });
+}
+
+void http_api::add_job_routes() {
+  server_->Post("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
+    const auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded())
+      return reply_error(response, 400, "the request body is not valid JSON");
+    auto spec = parse_job_request(body);
+    if (!spec)
+      return reply_error(response, 400, runtime::describe(spec.error()));
+    caf::scoped_actor self{system_};
+    self->request(jobs_, actor_timeout, actors::submit_job{std::move(*spec)})
+      .receive([&](const std::string& id) { reply_json(response, 201, {{"id", id}}); },
+               [&](const caf::error& error) {
+                 reply_error(response, status_of(error), runtime::describe(error));
+               });
+  });
+  server_->Get("/v1/jobs", [this](const httplib::Request&, httplib::Response& response) {
+    auto jobs = runtime::list_jobs(db_);
+    if (!jobs)
+      return reply_error(response, 500, runtime::describe(jobs.error()));
+    auto list = nlohmann::json::array();
+    for (const auto& job : *jobs)
+      list.push_back(runtime::to_json(job));
+    reply_json(response, 200, list);
+  });
+  server_->Get(R"(/v1/jobs/([A-Za-z0-9_.-]+))",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 reply_with_job(system_, jobs_, response, actors::status_atom::value,
+                                std::string{request.matches[1]});
+               });
+  server_->Get(R"(/v1/jobs/([A-Za-z0-9_.-]+)/report)",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 auto summary = runtime::summarize_job(db_, request.matches[1]);
+                 if (!summary)
+                   return reply_error(response, status_of(summary.error()),
+                                      runtime::is(summary.error(), runtime::runtime_errc::not_found)
+                                        ? "no job " + std::string{request.matches[1]}
+                                        : runtime::describe(summary.error()));
+                 reply_json(response, 200, runtime::to_json(*summary));
+               });
+  server_->Post(R"(/v1/jobs/([A-Za-z0-9_.-]+)/cancel)",
+                [this](const httplib::Request& request, httplib::Response& response) {
+                  reply_with_job(system_, jobs_, response, actors::cancel_atom::value,
+                                 std::string{request.matches[1]});
+                });
 }
 
 http_api::~http_api() {

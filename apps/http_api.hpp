@@ -4,9 +4,13 @@
 #include <string>
 #include <thread>
 
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
 #include "runtime/node_config.hpp"
+#include "runtime/store.hpp"
+#include "runtime/tool_catalog.hpp"
 
 namespace httplib {
 class Server;
@@ -14,12 +18,23 @@ class Server;
 
 namespace drover::apps {
 
-/// The node's HTTP JSON API under /v1/, served by cpp-httplib on its own threads.
+/// The node's HTTP JSON API under /v1/, served by cpp-httplib on its own threads:
+///   GET  /v1/node                 identity and endpoints
+///   GET  /v1/tools                the tool catalog
+///   POST /v1/jobs                 submit a job (apps/job_request.hpp) -> 201 {"id": ...}
+///   GET  /v1/jobs                 every job, newest first
+///   GET  /v1/jobs/ID              one job's record: state, counts, outcome paths
+///   GET  /v1/jobs/ID/report       the record plus per-tool stats, failures and changes
+///   POST /v1/jobs/ID/cancel       cancel a job
+/// Errors are {"error": {"code": HTTP status, "message": ...}}.
 /// Thread-safety: construct, bind, start and stop from one thread; handlers run on the
-/// server's threads and only read `node_json_`, which is fixed before start.
+/// server's threads and reach actors through scoped actors, and the store and catalog through
+/// their own locking.
 class http_api {
 public:
-  http_api();
+  /// Borrows everything; all must outlive the API.
+  http_api(caf::actor_system& system, caf::actor jobs, const runtime::store& db,
+           const runtime::tool_catalog& catalog);
   ~http_api();
 
   /// Binds `address` (port 0 picks a free port) and returns the port bound.
@@ -33,6 +48,12 @@ public:
   void stop();
 
 private:
+  void add_job_routes();
+
+  caf::actor_system& system_;
+  caf::actor jobs_;
+  const runtime::store& db_;
+  const runtime::tool_catalog& catalog_;
   std::string node_json_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -11,7 +11,9 @@
 #include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/job_manager.hpp"
 #include "actors/node_actor.hpp"
+#include "apps/builtin_tools.hpp"
 #include "build_info.hpp"
 #include "cluster/inbound_dispatcher.hpp"
 #include "observability/process_metrics.hpp"
@@ -50,6 +52,9 @@ caf::expected<std::unique_ptr<node>> node::start(const runtime::node_config& con
   observability::register_process_metrics(*self->metrics_, drover_version);
   if (auto error = self->open_store(config))
     return error;
+  if (auto error = self->load_catalog(config))
+    return error;
+  self->start_actors(config);
   if (auto error = self->start_transport(config))
     return error;
   if (auto error = self->start_servers(config))
@@ -78,10 +83,38 @@ caf::error node::open_store(const runtime::node_config& config) {
   return caf::none;
 }
 
-caf::error node::start_transport(const runtime::node_config& config) {
+caf::error node::load_catalog(const runtime::node_config& config) {
+  for (const auto& [source, yaml] : builtin_tool_manifests())
+    if (auto error = catalog_.add_yaml(yaml, source))
+      return error;
+  if (!config.tools_dir.empty())
+    return catalog_.add_directory(config.tools_dir);
+  return caf::none;
+}
+
+void node::start_actors(const runtime::node_config& config) {
   actor_config_ = std::make_unique<caf::actor_system_config>();
   actor_config_->set("scheduler.max-threads", std::max(2U, std::thread::hardware_concurrency()));
   actors_ = std::make_unique<caf::actor_system>(*actor_config_);
+  runner_ = std::make_unique<runtime::process_runner>();
+  writer_ = std::make_unique<runtime::checkpoint_writer>(
+    *store_, config.durability == "power" ? runtime::durability::power : runtime::durability::process,
+    *metrics_);
+  char self_exe[4096] = {};
+  const auto length = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+  actors::job_services services{store_.get(),
+                                writer_.get(),
+                                runner_.get(),
+                                &catalog_,
+                                metrics_.get(),
+                                config.data_dir + "/jobs",
+                                length > 0 ? std::string{self_exe, static_cast<size_t>(length)}
+                                           : std::string{"drover"},
+                                config.invokers};
+  jobs_ = actors_->spawn<caf::detached>(actors::job_manager, std::move(services));
+}
+
+caf::error node::start_transport(const runtime::node_config& config) {
   zmq_context_ = std::make_unique<zmq::context_t>(1);
   endpoint_ = std::make_unique<cluster::zmq_endpoint>(*zmq_context_, *metrics_);
   auto bound = endpoint_->bind(config.listen);
@@ -112,7 +145,7 @@ caf::error node::start_servers(const runtime::node_config& config) {
   }
   exposer_->RegisterCollectable(metrics_);
   published_.metrics = config.metrics.host + ":" + std::to_string(exposer_->GetListeningPorts().at(0));
-  http_ = std::make_unique<http_api>();
+  http_ = std::make_unique<http_api>(*actors_, jobs_, *store_, catalog_);
   auto port = http_->bind(config.http);
   if (!port)
     return port.error();
@@ -131,12 +164,14 @@ caf::error node::stop() {
   if (endpoint_)
     endpoint_->stop();
   if (actors_) {
-    caf::anon_send_exit(dispatcher_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(node_actor_, caf::exit_reason::user_shutdown);
-    dispatcher_ = nullptr;
-    node_actor_ = nullptr;
+    for (auto* actor : {&dispatcher_, &node_actor_, &jobs_}) {
+      caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
+      *actor = nullptr;
+    }
     actors_->await_all_actors_done();
   }
+  runner_.reset(); // kills the process groups of tools still running
+  writer_.reset(); // writes what is still queued
   if (wrote_node_file_) {
     std::error_code ignored; // a node.json removed by hand needs no removal
     std::filesystem::remove(node_file_path(published_.data_dir), ignored);

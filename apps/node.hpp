@@ -14,8 +14,11 @@
 #include "cluster/zmq_endpoint.hpp"
 #include "observability/prometheus_metrics.hpp"
 #include "runtime/node_config.hpp"
+#include "runtime/checkpoint_writer.hpp"
 #include "runtime/node_identity.hpp"
+#include "runtime/process_runner.hpp"
 #include "runtime/store.hpp"
+#include "runtime/tool_catalog.hpp"
 
 namespace prometheus {
 class Exposer;
@@ -42,12 +45,17 @@ public:
   /// Returns how many times a node has booted on this data directory.
   uint64_t boot_count() const { return identity_.boot_count; }
 
+  /// Returns the HTTP API's base URL, http://HOST:PORT.
+  std::string http_url() const { return "http://" + published_.http; }
+
   /// Stops serving, stops the actors, flushes the store and removes node.json; idempotent.
   caf::error stop();
 
 private:
   node() = default;
   caf::error open_store(const runtime::node_config& config);
+  caf::error load_catalog(const runtime::node_config& config);
+  void start_actors(const runtime::node_config& config);
   caf::error start_transport(const runtime::node_config& config);
   caf::error start_servers(const runtime::node_config& config);
 
@@ -55,8 +63,13 @@ private:
   std::shared_ptr<observability::prometheus_metrics> metrics_;
   std::unique_ptr<runtime::store> store_;
   runtime::node_identity identity_;
+  runtime::tool_catalog catalog_;
   std::unique_ptr<caf::actor_system_config> actor_config_;
   std::unique_ptr<caf::actor_system> actors_;
+  // After the actor system: their callbacks message actors, so they go first.
+  std::unique_ptr<runtime::process_runner> runner_;
+  std::unique_ptr<runtime::checkpoint_writer> writer_;
+  caf::actor jobs_;
   std::unique_ptr<zmq::context_t> zmq_context_;
   std::unique_ptr<cluster::zmq_endpoint> endpoint_;
   caf::actor node_actor_;

@@ -1,6 +1,8 @@
 #include "runtime/node_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include <yaml-cpp/yaml.h>
 
@@ -65,6 +67,32 @@ const std::vector<key_spec>& key_specs() {
        return "one of trace, debug, info, warn, error, off";
      },
      [](const node_config& config) { return config.log_level; }},
+    {"durability", [] { return std::string{"process"}; },
+     [](node_config& config, const std::string& text) -> std::optional<std::string> {
+       if (text != "process" && text != "power")
+         return "process (survives a crash of the node) or power (survives a crash of the machine)";
+       config.durability = text;
+       return std::nullopt;
+     },
+     [](const node_config& config) { return config.durability; }},
+    {"invokers", [] { return std::to_string(std::max(1U, std::thread::hardware_concurrency())); },
+     [](node_config& config, const std::string& text) -> std::optional<std::string> {
+       const auto expected = "a whole number of invokers per job from 1 to 1024";
+       if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos)
+         return expected;
+       const auto count = std::stoul(text);
+       if (count < 1 || count > 1024)
+         return expected;
+       config.invokers = static_cast<unsigned>(count);
+       return std::nullopt;
+     },
+     [](const node_config& config) { return std::to_string(config.invokers); }},
+    {"tools_dir", [] { return std::string{}; },
+     [](node_config& config, const std::string& text) -> std::optional<std::string> {
+       config.tools_dir = text;
+       return std::nullopt;
+     },
+     [](const node_config& config) { return config.tools_dir; }},
   };
   return specs;
 }

@@ -29,6 +29,9 @@ struct node_config {
   host_port metrics; ///< the Prometheus exposer
   host_port http;    ///< the HTTP API
   std::string log_level;
+  std::string durability; ///< "process" (WAL, no sync) or "power" (synced group commit)
+  unsigned invokers = 1;  ///< invoker actors per job on this node
+  std::string tools_dir;  ///< extra tool manifests (*.yaml), or empty
 };
 
 /// A node_config plus, for each key, where its value came from.

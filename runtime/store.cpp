@@ -130,6 +130,10 @@ caf::error store::scan(column kind, std::string_view prefix,
   return to_error(it->status(), "scan " + to_string(kind));
 }
 
+caf::error store::sync_wal() {
+  return to_error(db_->SyncWAL(), "sync the write-ahead log");
+}
+
 caf::error store::flush() {
   if (auto error = to_error(db_->Flush(rocksdb::FlushOptions{}, handles_), "flush"))
     return error;

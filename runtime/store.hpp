@@ -83,6 +83,9 @@ public:
   caf::error scan(column kind, std::string_view prefix,
                   const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
+  /// Syncs the write-ahead log: every write acknowledged before survives a power loss.
+  caf::error sync_wal();
+
   /// Flushes memtables to disk and syncs the WAL (called on clean shutdown).
   caf::error flush();
 

@@ -1,9 +1,10 @@
-// The drover binary: parses the command line and hands over to one command.
+// The drover binary: parses the command line and hands over to one command (apps/commands.hpp).
 
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
+#include "apps/codemod.hpp"
 #include "apps/commands.hpp"
 
 namespace {
@@ -13,17 +14,47 @@ using drover::runtime::config_inputs;
 /// Adds the node configuration flags to `command`; given flags land in `inputs.flags`.
 void add_config_flags(CLI::App& command, config_inputs& inputs, std::string& config_file) {
   command.add_option("--config", config_file, "YAML configuration file (or DROVER_CONFIG)");
-  for (const auto& key : drover::runtime::config_keys()) {
-    auto* option = command.add_option_function<std::string>(
-      drover::runtime::flag_name(key), [&inputs, key](const std::string& value) { inputs.flags[key] = value; },
-      "overrides config key " + key + " (env " + drover::runtime::env_name(key) + ")");
-    option->type_name("VALUE");
-  }
+  for (const auto& key : drover::runtime::config_keys())
+    command
+      .add_option_function<std::string>(
+        drover::runtime::flag_name(key),
+        [&inputs, key](const std::string& value) { inputs.flags[key] = value; },
+        "overrides config key " + key + " (env " + drover::runtime::env_name(key) + ")")
+      ->type_name("VALUE");
+}
+
+void add_batch_flags(CLI::App& batch, drover::apps::batch_options& options, std::string& mode) {
+  auto& spec = options.spec;
+  batch.add_option("--repo", spec.repo, "the git repository to work on")->type_name("PATH");
+  batch.add_option("--glob", spec.include, "files to process (repeatable; ** matches any depth)")
+    ->type_name("PATTERN");
+  batch.add_option("--exclude", spec.exclude, "files to leave alone (repeatable)")->type_name("PATTERN");
+  batch.add_option("--tool", spec.tools, "tool id; repeat to give fallbacks in order")->type_name("ID");
+  batch.add_option("--mode", mode, "advise (report + patch), branch (commit on a new branch) or apply")
+    ->check(CLI::IsMember({"advise", "branch", "apply"}));
+  batch.add_option("--base", spec.base, "revision to work on (default HEAD)")->type_name("REV");
+  batch.add_option("--branch", spec.branch, "branch mode: the branch to create (default drover/JOB)");
+  batch.add_option("--batch-size", spec.batch_size, "files per work item (default: the tool's)")
+    ->check(CLI::Range(1, 100000));
+  batch.add_option("--node", options.node, "URL of a running node's HTTP API (or DROVER_NODE)");
+  batch.add_option("--resume", options.resume, "wait for an existing job instead of a new one");
+  batch.add_flag("--json", options.json, "print the report as JSON at the end");
+  batch.add_option("tool_args", spec.tool_args, "arguments for the tool's {args}, after --");
+}
+
+void add_codemod_flags(CLI::App& codemod, drover::apps::codemod_options& options) {
+  codemod.add_option("--literal", options.literal, "replace this exact text");
+  codemod.add_option("--regex", options.regex, "replace matches of this ECMAScript regex");
+  codemod.add_option("--to", options.to, "the replacement ($1, $& and $$ with --regex)");
+  codemod.add_option("--log", options.log_file, "append one line per run (or DROVER_CODEMOD_LOG)");
+  codemod.add_flag("--verbose", options.verbose, "print what changed in each file");
+  codemod.add_option("files", options.files, "the files to rewrite");
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+  namespace apps = drover::apps;
   CLI::App app{"drover: background coding agents on an actor cluster"};
   app.require_subcommand(1);
   config_inputs inputs;
@@ -31,6 +62,34 @@ int main(int argc, char** argv) {
 
   auto* up = app.add_subcommand("up", "start a node in the foreground");
   add_config_flags(*up, inputs, config_file);
+
+  apps::batch_options batch_options;
+  std::string mode = "advise";
+  auto* batch = app.add_subcommand("batch", "run a tool over the matching files of a repository");
+  add_batch_flags(*batch, batch_options, mode);
+  add_config_flags(*batch, inputs, config_file);
+
+  auto* jobs = app.add_subcommand("jobs", "list, inspect and cancel jobs");
+  jobs->require_subcommand(1);
+  std::string node;
+  std::string job_id;
+  bool json = false;
+  auto* jobs_ls = jobs->add_subcommand("ls", "list jobs, newest first");
+  auto* jobs_show = jobs->add_subcommand("show", "show one job's report");
+  auto* jobs_cancel = jobs->add_subcommand("cancel", "cancel a job");
+  for (auto* command : {jobs_ls, jobs_show, jobs_cancel}) {
+    command->add_option("--node", node, "URL of a running node's HTTP API (or DROVER_NODE)");
+    add_config_flags(*command, inputs, config_file);
+  }
+  for (auto* command : {jobs_ls, jobs_show})
+    command->add_flag("--json", json, "print JSON");
+  for (auto* command : {jobs_show, jobs_cancel})
+    command->add_option("id", job_id, "the job id")->required();
+
+  apps::codemod_options codemod_options;
+  auto* codemod = app.add_subcommand("codemod", "Drover's own search/replace tool over files");
+  add_codemod_flags(*codemod, codemod_options);
+
   auto* config = app.add_subcommand("config", "inspect the configuration");
   config->require_subcommand(1);
   auto* config_show = config->add_subcommand("show", "print the effective configuration");
@@ -43,7 +102,7 @@ int main(int argc, char** argv) {
     return app.exit(help);
   } catch (const CLI::ParseError& error) {
     app.exit(error);
-    return drover::apps::exit_usage;
+    return apps::exit_usage;
   }
 
   if (config_file.empty())
@@ -54,10 +113,27 @@ int main(int argc, char** argv) {
   inputs.env = drover::runtime::process_env;
 
   if (up->parsed())
-    return drover::apps::run_up(inputs);
+    return apps::run_up(inputs);
+  if (batch->parsed()) {
+    if (batch_options.resume.empty() && (batch_options.spec.repo.empty() || batch_options.spec.include.empty()
+                                         || batch_options.spec.tools.empty())) {
+      std::fprintf(stderr, "drover batch: --repo, --glob and --tool are required (or --resume ID)\n");
+      return apps::exit_usage;
+    }
+    drover::runtime::parse_job_mode(mode, batch_options.spec.mode);
+    return apps::run_batch(batch_options, inputs);
+  }
+  if (jobs_ls->parsed())
+    return apps::run_jobs_ls(node, json, inputs);
+  if (jobs_show->parsed())
+    return apps::run_jobs_show(node, job_id, json, inputs);
+  if (jobs_cancel->parsed())
+    return apps::run_jobs_cancel(node, job_id, inputs);
+  if (codemod->parsed())
+    return apps::run_codemod(codemod_options);
   if (config_show->parsed())
-    return drover::apps::run_config_show(inputs);
+    return apps::run_config_show(inputs);
   if (version->parsed())
-    return drover::apps::run_version();
-  return drover::apps::exit_usage;
+    return apps::run_version();
+  return apps::exit_usage;
 }

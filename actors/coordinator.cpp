@@ -1,0 +1,456 @@
+#include "actors/coordinator.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/invoker.hpp"
+#include "runtime/error.hpp"
+#include "runtime/job_codec.hpp"
+#include "runtime/job_outcome.hpp"
+
+namespace drover::actors::detail {
+
+/// A lease is durable: hand the item to the invoker waiting for it.
+struct lease_recorded {
+  uint32_t index = 0;
+  caf::error error;
+};
+
+/// A result's checkpoint batch is durable.
+struct result_recorded {
+  caf::error error;
+};
+
+} // namespace drover::actors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::actors::detail::lease_recorded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::actors::detail::result_recorded)
+
+namespace drover::actors {
+
+namespace {
+
+using detail::lease_recorded;
+using detail::result_recorded;
+using runtime::item_state;
+using runtime::job_state;
+
+using start_atom = caf::atom_constant<caf::atom("start")>;
+
+/// Items written per store batch while planning.
+constexpr size_t plan_batch_items = 1024;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+class coordinator_logic {
+public:
+  explicit coordinator_logic(caf::stateful_actor<coordinator_state>* self)
+    : self_(self), st_(self->state) {}
+
+  /// Loads the job and takes it from wherever it stands.
+  void start(const std::string& job_id) {
+    auto stored = st_.services.db->get(runtime::column::jobs, job_id);
+    auto job = stored ? runtime::decode_job(*stored) : caf::expected<runtime::job_record>{stored.error()};
+    if (!job) {
+      spdlog::error("job {}: cannot load: {}", job_id, runtime::describe(job.error()));
+      self_->quit(job.error());
+      return;
+    }
+    st_.job = std::move(*job);
+    if (runtime::is_final(st_.job.state)) {
+      self_->quit();
+      return;
+    }
+    if (auto error = resolve_chain())
+      return fail(runtime::describe(error));
+    if (st_.job.state == job_state::pending || st_.job.state == job_state::planning) {
+      if (auto error = plan())
+        return fail(runtime::describe(error));
+    } else {
+      if (auto error = open_workspace())
+        return fail(runtime::describe(error));
+      if (auto error = load_items())
+        return fail(runtime::describe(error));
+    }
+    if (st_.final_items == st_.items.size() && st_.job.state == job_state::assembling)
+      return assemble();
+    spawn_invokers();
+    finish_if_complete();
+  }
+
+  caf::result<lease_reply> pull() {
+    auto promise = self_->make_response_promise<lease_reply>();
+    if (runtime::is_final(st_.job.state) || st_.job.state == job_state::assembling) {
+      promise.deliver(lease_reply{true, {}});
+      return promise;
+    }
+    st_.idle_pulls.push_back(promise);
+    hand_out_work();
+    return promise;
+  }
+
+  bool on_report(const item_report& report) {
+    const auto index = report.result.index;
+    const auto sender = self_->current_sender();
+    if (index >= st_.items.size() || st_.job.state != job_state::running)
+      return false;
+    auto& item = st_.items[index];
+    if (item.state != item_state::leased || item.epoch != report.epoch) {
+      spdlog::warn("job {}: rejected a result for item {} with expired lease epoch {}",
+                   st_.job.id, index, report.epoch);
+      return false;
+    }
+    if (sender)
+      st_.leases[caf::actor_cast<caf::actor_addr>(sender)].erase(index);
+    item.state = report.result.ok ? item_state::done : item_state::failed;
+    ++st_.final_items;
+    ++(report.result.ok ? st_.job.items_done : st_.job.items_failed);
+    for (const auto& file : report.result.files)
+      st_.job.files_changed += file.changed() ? 1 : 0;
+    st_.job.updated_unix_ms = now_ms();
+    auto batch = st_.services.db->batch();
+    const auto key = runtime::item_key(st_.job.id, index);
+    batch.put(runtime::column::items, key, runtime::encode(item));
+    batch.put(runtime::column::results, key, runtime::encode(report.result));
+    batch.put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job));
+    ++st_.unacknowledged;
+    st_.services.metrics
+      ->make_counter("drover_items_total", "Work items recorded, by outcome.",
+                     {{"state", report.result.ok ? "done" : "failed"}})
+      .increment();
+    st_.services.writer->submit(std::move(batch), [handle = handle()](const caf::error& error) {
+      caf::anon_send(handle, result_recorded{error});
+    });
+    return true;
+  }
+
+  void on_result_recorded(const result_recorded& recorded) {
+    --st_.unacknowledged;
+    if (recorded.error)
+      return fail("cannot record a result: " + runtime::describe(recorded.error));
+    finish_if_complete();
+  }
+
+  void on_lease_recorded(const lease_recorded& recorded) {
+    --st_.unacknowledged;
+    --st_.leases_in_flight;
+    auto& item = st_.items[recorded.index];
+    if (recorded.error)
+      return fail("cannot record a lease: " + runtime::describe(recorded.error));
+    if (st_.idle_pulls.empty() || st_.job.state != job_state::running) {
+      // Nobody waits any more (cancelled or the invoker died): the lease lapses.
+      release(recorded.index);
+      return;
+    }
+    auto promise = st_.idle_pulls.front();
+    st_.idle_pulls.pop_front();
+    st_.leases[caf::actor_cast<caf::actor_addr>(promise.source())].insert(recorded.index);
+    promise.deliver(lease_reply{false, work_item{item.index, item.epoch, item.attempts, item.files}});
+  }
+
+  bool restore(const std::vector<std::string>& files) {
+    if (!st_.workspace)
+      return false;
+    if (auto error = st_.workspace->restore(files)) {
+      spdlog::error("job {}: cannot restore files: {}", st_.job.id, runtime::describe(error));
+      return false;
+    }
+    return true;
+  }
+
+  runtime::job_record cancel() {
+    if (!runtime::is_final(st_.job.state)) {
+      st_.job.message = "cancelled by request";
+      set_final(job_state::cancelled);
+    }
+    return st_.job;
+  }
+
+  void on_invoker_down(const caf::down_msg& down) {
+    st_.invokers.erase(down.source);
+    auto held = st_.leases.find(down.source);
+    if (held != st_.leases.end()) {
+      for (auto index : held->second)
+        release(index);
+      st_.leases.erase(held);
+    }
+    if (down.reason && down.reason != caf::exit_reason::normal)
+      spdlog::warn("job {}: an invoker stopped: {}", st_.job.id, caf::to_string(down.reason));
+    if (st_.job.state == job_state::running && st_.invokers.empty() && st_.final_items < st_.items.size())
+      return fail("every invoker stopped before the job was done");
+    quit_if_idle();
+  }
+
+private:
+  caf::actor handle() const { return caf::actor_cast<caf::actor>(self_); }
+
+  caf::error resolve_chain() {
+    if (st_.job.spec.tools.empty())
+      return runtime::make_error(runtime::runtime_errc::invalid_argument, "the job names no tool");
+    for (const auto& id : st_.job.spec.tools) {
+      auto manifest = st_.services.catalog->find(id);
+      if (!manifest) {
+        std::string known;
+        for (const auto& tool : st_.services.catalog->list())
+          known += (known.empty() ? "" : ", ") + tool.id;
+        return runtime::make_error(runtime::runtime_errc::invalid_argument,
+                                   "unknown tool '" + id + "' (known tools: " + known + ")");
+      }
+      st_.chain.push_back(std::move(*manifest));
+    }
+    return caf::none;
+  }
+
+  std::string worktree_dir() const {
+    return st_.services.jobs_dir + "/" + st_.job.id + "/worktree";
+  }
+
+  caf::error open_workspace() {
+    const auto base = st_.job.base_commit.empty() ? st_.job.spec.base : st_.job.base_commit;
+    auto created = runtime::workspace::create(st_.job.spec.repo, base, worktree_dir());
+    if (!created)
+      return created.error();
+    st_.workspace.emplace(std::move(*created));
+    return caf::none;
+  }
+
+  /// Enumerates the files at the base commit, chunks them into items and persists the plan.
+  caf::error plan() {
+    st_.job.state = job_state::planning;
+    if (auto error = st_.services.db->put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job)))
+      return error;
+    if (auto error = open_workspace())
+      return error;
+    const uint32_t batch_size = st_.job.spec.batch_size != 0
+                                  ? st_.job.spec.batch_size
+                                  : static_cast<uint32_t>(st_.chain.front().files_per_invocation);
+    st_.items.clear();
+    runtime::item_record current;
+    auto store_batch = st_.services.db->batch();
+    caf::error write_error;
+    auto close_item = [&] {
+      current.index = static_cast<uint32_t>(st_.items.size());
+      store_batch.put(runtime::column::items, runtime::item_key(st_.job.id, current.index),
+                      runtime::encode(current));
+      st_.items.push_back(std::move(current));
+      current = {};
+      if (store_batch.size() >= plan_batch_items && !write_error) {
+        write_error = st_.services.db->write(store_batch);
+        store_batch = st_.services.db->batch();
+      }
+    };
+    uint64_t files = 0;
+    auto listed = st_.workspace->for_each_file(st_.job.spec.include, st_.job.spec.exclude,
+                                               [&](std::string_view path) {
+                                                 current.files.emplace_back(path);
+                                                 ++files;
+                                                 if (current.files.size() >= batch_size)
+                                                   close_item();
+                                               });
+    if (listed)
+      return listed;
+    if (!current.files.empty())
+      close_item();
+    if (write_error)
+      return write_error;
+    if (files == 0) {
+      std::string globs;
+      for (const auto& glob : st_.job.spec.include)
+        globs += (globs.empty() ? "" : " ") + glob;
+      return runtime::make_error(runtime::runtime_errc::invalid_argument,
+                                 "no tracked file of " + st_.job.spec.repo + " at "
+                                   + st_.workspace->base_commit().substr(0, 12)
+                                   + " matches the globs '" + globs + "'");
+    }
+    st_.job.state = job_state::running;
+    st_.job.base_commit = st_.workspace->base_commit();
+    st_.job.worktree = st_.workspace->root();
+    st_.job.items_total = st_.items.size();
+    st_.job.files_total = files;
+    st_.job.updated_unix_ms = now_ms();
+    // The plan counts once the job record says running: a crash before re-plans from scratch.
+    store_batch.put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job));
+    if (auto error = st_.services.db->write(store_batch, st_.services.writer->level()))
+      return error;
+    for (const auto& item : st_.items)
+      st_.pending.push_back(item.index);
+    spdlog::info("job {}: {} files in {} items at {}", st_.job.id, files, st_.items.size(),
+                 st_.job.base_commit.substr(0, 12));
+    return caf::none;
+  }
+
+  /// Reloads the items of a running job: recorded ones stay recorded, the rest run again.
+  caf::error load_items() {
+    st_.items.assign(st_.job.items_total, {});
+    caf::error decode_error;
+    auto scanned = st_.services.db->scan(
+      runtime::column::items, st_.job.id + "/", [&](std::string_view, std::string_view value) {
+        auto item = runtime::decode_item(value);
+        if (!item) {
+          decode_error = item.error();
+          return false;
+        }
+        if (item->index < st_.items.size())
+          st_.items[item->index] = std::move(*item);
+        return true;
+      });
+    if (scanned)
+      return scanned;
+    if (decode_error)
+      return decode_error;
+    for (auto& item : st_.items) {
+      if (item.state == item_state::done || item.state == item_state::failed) {
+        ++st_.final_items;
+        continue;
+      }
+      item.state = item_state::pending;
+      st_.pending.push_back(item.index);
+    }
+    spdlog::info("job {}: resumed with {} of {} items recorded", st_.job.id, st_.final_items,
+                 st_.items.size());
+    return caf::none;
+  }
+
+  void spawn_invokers() {
+    if (st_.pending.empty())
+      return;
+    const auto count = std::min<size_t>(st_.services.invokers_per_job, st_.pending.size());
+    for (size_t i = 0; i < count; ++i) {
+      auto worker = self_->spawn<caf::detached + caf::monitored>(
+        invoker, invoker_setup{st_.services, handle(), st_.workspace->root(), st_.chain,
+                               st_.job.spec.tool_args});
+      st_.invokers.insert(worker.address());
+      st_.invoker_handles.push_back(worker);
+    }
+  }
+
+  /// Leases pending items to waiting invokers; each lease is recorded before it is handed out.
+  void hand_out_work() {
+    while (!st_.pending.empty() && st_.idle_pulls.size() > st_.leases_in_flight) {
+      const auto index = st_.pending.front();
+      st_.pending.pop_front();
+      auto& item = st_.items[index];
+      item.state = item_state::leased;
+      ++item.epoch;
+      ++item.attempts;
+      ++st_.leases_in_flight;
+      auto batch = st_.services.db->batch();
+      batch.put(runtime::column::items, runtime::item_key(st_.job.id, index), runtime::encode(item));
+      ++st_.unacknowledged;
+      st_.services.writer->submit(std::move(batch), [handle = handle(), index](const caf::error& error) {
+        caf::anon_send(handle, lease_recorded{index, error});
+      });
+    }
+    if (st_.pending.empty() && st_.final_items == st_.items.size())
+      release_idle_pulls();
+  }
+
+  void release(uint32_t index) {
+    auto& item = st_.items[index];
+    if (item.state != item_state::leased)
+      return;
+    item.state = item_state::pending;
+    st_.pending.push_front(index);
+    hand_out_work();
+  }
+
+  void release_idle_pulls() {
+    for (auto& promise : st_.idle_pulls)
+      promise.deliver(lease_reply{true, {}});
+    st_.idle_pulls.clear();
+  }
+
+  void finish_if_complete() {
+    if (st_.job.state == job_state::running && st_.final_items == st_.items.size()
+        && st_.unacknowledged == 0)
+      assemble();
+  }
+
+  /// Writes the report and the patch, then the branch or the apply, and ends the job.
+  void assemble() {
+    release_idle_pulls();
+    st_.job.state = job_state::assembling;
+    if (auto error = st_.services.db->put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job),
+                                          runtime::durability::power))
+      return fail(runtime::describe(error));
+    auto outcome = runtime::write_outcome(*st_.services.db, *st_.workspace, st_.job,
+                                          st_.services.jobs_dir + "/" + st_.job.id);
+    if (!outcome)
+      return fail(runtime::describe(outcome.error()));
+    st_.job = std::move(*outcome);
+    set_final(st_.job.state);
+  }
+
+  void fail(const std::string& message) {
+    spdlog::error("job {}: {}", st_.job.id, message);
+    st_.job.message = message;
+    set_final(job_state::failed);
+  }
+
+  void set_final(job_state state) {
+    st_.job.state = state;
+    st_.job.finished_unix_ms = now_ms();
+    st_.job.updated_unix_ms = st_.job.finished_unix_ms;
+    if (auto error = st_.services.db->put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job),
+                                          runtime::durability::power))
+      spdlog::error("job {}: cannot record its end: {}", st_.job.id, runtime::describe(error));
+    st_.services.metrics
+      ->make_counter("drover_jobs_finished_total", "Jobs that reached a final state, by state.",
+                     {{"state", runtime::to_string(state)}})
+      .increment();
+    release_idle_pulls();
+    st_.pending.clear();
+    quit_if_idle();
+  }
+
+  /// Once the job is over and no invoker can still touch the worktree, removes it and quits.
+  void quit_if_idle() {
+    if (!runtime::is_final(st_.job.state) || !st_.invokers.empty() || st_.unacknowledged != 0)
+      return;
+    if (st_.workspace)
+      if (auto error = st_.workspace->remove())
+        spdlog::warn("job {}: cannot remove the worktree: {}", st_.job.id, runtime::describe(error));
+    self_->quit();
+  }
+
+  caf::stateful_actor<coordinator_state>* self_;
+  coordinator_state& st_;
+};
+
+} // namespace
+
+caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_services services,
+                          std::string job_id) {
+  self->state.services = std::move(services);
+  self->set_down_handler([self](caf::down_msg& down) { coordinator_logic{self}.on_invoker_down(down); });
+  // A node shutting down: stop the invokers and leave the job as it stands, to be resumed.
+  self->set_exit_handler([self](caf::exit_msg& exit) {
+    for (auto& worker : self->state.invoker_handles)
+      self->send_exit(worker, exit.reason);
+    self->quit(exit.reason);
+  });
+  self->send(self, start_atom::value, std::move(job_id));
+  return {
+    [self](start_atom, const std::string& id) { coordinator_logic{self}.start(id); },
+    [self](pull_atom) { return coordinator_logic{self}.pull(); },
+    [self](const item_report& report) { return coordinator_logic{self}.on_report(report); },
+    [self](const lease_recorded& recorded) { coordinator_logic{self}.on_lease_recorded(recorded); },
+    [self](const result_recorded& recorded) { coordinator_logic{self}.on_result_recorded(recorded); },
+    [self](restore_atom, const std::vector<std::string>& files) {
+      return coordinator_logic{self}.restore(files);
+    },
+    [self](status_atom) { return self->state.job; },
+    [self](cancel_atom) { return coordinator_logic{self}.cancel(); },
+  };
+}
+
+} // namespace drover::actors

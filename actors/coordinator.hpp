@@ -1,0 +1,51 @@
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/job_messages.hpp"
+#include "actors/job_services.hpp"
+#include "runtime/job_model.hpp"
+#include "runtime/workspace.hpp"
+
+namespace drover::actors {
+
+struct coordinator_state {
+  job_services services;
+  runtime::job_record job;
+  std::optional<runtime::workspace> workspace;
+  std::vector<runtime::tool_manifest> chain;
+  std::vector<runtime::item_record> items; ///< by index
+  std::deque<uint32_t> pending;            ///< items waiting for a lease
+  std::map<caf::actor_addr, std::set<uint32_t>> leases; ///< items each invoker holds
+  std::deque<caf::response_promise> idle_pulls; ///< invokers waiting for work
+  std::set<caf::actor_addr> invokers;           ///< alive
+  std::vector<caf::actor> invoker_handles;      ///< every invoker spawned, to stop them
+  size_t unacknowledged = 0;   ///< checkpoint batches submitted, not yet durable
+  size_t leases_in_flight = 0; ///< leases being recorded, each promised to an idle pull
+  uint64_t final_items = 0;  ///< done + failed
+  static inline const char* name = "drover.coordinator";
+};
+
+/// Drives one job through its state machine, persisting every transition: plans it (worktree
+/// at the base commit, files enumerated and chunked into items), leases items to its invokers
+/// (each lease recorded with a new epoch before it is handed out), records every result with
+/// the item's state change in one checkpoint batch, and assembles the outcome (report, patch,
+/// branch or apply). Started on a job already in the store, it resumes where the job stands:
+/// leased but unrecorded items are run again from base content, recorded ones never.
+/// Answers: pull_atom -> lease_reply; item_report -> bool (accepted); restore_atom, files ->
+/// bool; status_atom -> job_record; cancel_atom -> job_record. Spawn detached: planning and
+/// assembling run git and write files.
+caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_services services,
+                          std::string job_id);
+
+} // namespace drover::actors

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/job_messages.hpp"
+#include "actors/job_services.hpp"
+
+namespace drover::actors {
+
+struct job_manager_state {
+  job_services services;
+  std::map<std::string, caf::actor> live; ///< coordinators of unfinished jobs, by job id
+  static inline const char* name = "drover.jobs";
+};
+
+/// The node's entry point for jobs. On start it resumes every unfinished job in the store.
+/// Answers: submit_job -> std::string (the new job's id; the job is recorded before the
+/// answer); status_atom, id -> job_record; list_atom -> std::vector<job_record>;
+/// cancel_atom, id -> job_record. Spawn detached: it reads and writes the store.
+caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_services services);
+
+/// Returns a new job id: "j" + UTC time + random suffix, so that ids sort by creation.
+std::string new_job_id();
+
+} // namespace drover::actors

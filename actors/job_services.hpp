@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include "observability/metrics.hpp"
+#include "runtime/checkpoint_writer.hpp"
+#include "runtime/process_runner.hpp"
+#include "runtime/store.hpp"
+#include "runtime/tool_catalog.hpp"
+
+namespace drover::actors {
+
+/// The node-wide services job actors use. All borrowed: the node owns them and outlives every
+/// job actor. Each service is thread-safe.
+struct job_services {
+  runtime::store* db = nullptr;
+  runtime::checkpoint_writer* writer = nullptr;
+  runtime::process_runner* runner = nullptr;
+  runtime::tool_catalog* catalog = nullptr;
+  observability::metrics* metrics = nullptr;
+  std::string jobs_dir;      ///< DATA_DIR/jobs: one folder per job (worktree, report, patch)
+  std::string drover_binary; ///< what argv[0] "drover" runs (Drover's own tools)
+  unsigned invokers_per_job = 2;
+};
+
+} // namespace drover::actors

@@ -1,0 +1,129 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "apps/commands.hpp"
+#include "apps/job_printer.hpp"
+#include "apps/job_request.hpp"
+#include "apps/node.hpp"
+#include "apps/node_client.hpp"
+#include "apps/progress_display.hpp"
+#include "runtime/error.hpp"
+
+namespace drover::apps {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+void on_interrupt(int) {
+  interrupted = true;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "drover batch: %s\n", message.c_str());
+  return exit_failure;
+}
+
+/// Prints the end of a job: the report for a person, or as JSON.
+int print_outcome(node_client& client, const std::string& id, bool json) {
+  auto report = client.get("/v1/jobs/" + id + "/report");
+  if (!report)
+    return fail(runtime::describe(report.error()));
+  if (json)
+    std::printf("%s\n", report->dump(2).c_str());
+  else
+    print_job_report(*report);
+  return report->value("state", "") == "succeeded" ? exit_ok : exit_failure;
+}
+
+/// Waits for job `id` to end, showing progress. Returns false when interrupted.
+bool wait_for_job(node_client& client, const std::string& id) {
+  progress_display display{stderr, isatty(STDERR_FILENO) != 0};
+  for (;;) {
+    auto job = client.get("/v1/jobs/" + id);
+    if (job) {
+      const auto state = job->value("state", "");
+      if (state == "succeeded" || state == "failed" || state == "cancelled") {
+        display.finish();
+        return true;
+      }
+      display.update(*job);
+    }
+    for (int i = 0; i < 4; ++i) {
+      if (interrupted) {
+        display.finish();
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+  }
+}
+
+} // namespace
+
+int run_batch(const batch_options& options, const runtime::config_inputs& inputs) {
+  auto config = runtime::resolve_config(inputs);
+  if (!config) {
+    std::fprintf(stderr, "drover batch: %s\n", runtime::describe(config.error()).c_str());
+    return exit_usage;
+  }
+  auto spec = options.spec;
+  if (options.resume.empty()) {
+    std::error_code ignored; // a path that does not resolve is reported by the job
+    const auto absolute = std::filesystem::absolute(spec.repo, ignored);
+    spec.repo = absolute.lexically_normal().string();
+    if (spec.repo.size() > 1 && spec.repo.back() == '/')
+      spec.repo.pop_back();
+  }
+  signal(SIGINT, on_interrupt);
+  signal(SIGTERM, on_interrupt);
+
+  // A running node takes the job; otherwise this process runs one on free ports.
+  std::unique_ptr<node> embedded;
+  auto url = find_node(options.node, config->values.data_dir);
+  if (!url) {
+    auto values = config->values;
+    values.listen.port = values.http.port = values.metrics.port = 0;
+    auto started = node::start(values);
+    if (!started) {
+      std::fprintf(stderr, "drover batch: %s\n", runtime::describe(started.error()).c_str());
+      return exit_usage;
+    }
+    embedded = std::move(*started);
+    url = embedded->http_url();
+  }
+  node_client client{*url};
+  std::string id = options.resume;
+  if (id.empty()) {
+    auto submitted = client.post("/v1/jobs", to_job_request(spec));
+    if (!submitted) {
+      std::fprintf(stderr, "drover batch: %s\n", runtime::describe(submitted.error()).c_str());
+      return exit_usage;
+    }
+    id = submitted->value("id", "");
+  }
+  std::fprintf(stderr, "job %s on %s\n", id.c_str(), embedded ? "an embedded node" : url->c_str());
+  if (!wait_for_job(client, id)) {
+    if (embedded) {
+      embedded->stop();
+      std::fprintf(stderr,
+                   "interrupted: job %s is saved in %s and resumes where it stopped with\n"
+                   "  drover batch --resume %s --data-dir %s\n(or whenever a node starts on that "
+                   "data directory); drover jobs cancel %s drops it\n",
+                   id.c_str(), config->values.data_dir.c_str(), id.c_str(),
+                   config->values.data_dir.c_str(), id.c_str());
+    } else {
+      std::fprintf(stderr, "detached: job %s goes on at %s; drover jobs show %s follows it\n",
+                   id.c_str(), url->c_str(), id.c_str());
+    }
+    return 130;
+  }
+  return print_outcome(client, id, options.json);
+}
+
+} // namespace drover::apps

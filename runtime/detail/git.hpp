@@ -1,0 +1,40 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+namespace drover::runtime::detail {
+
+/// One blocking git invocation: `git -C <cwd> <args...>`.
+struct git_command {
+  std::vector<std::string> args;
+  std::string cwd;
+  /// Variables set for this invocation on top of the sanitized environment (see run_git).
+  std::vector<std::pair<std::string, std::string>> env = {};
+};
+
+/// Runs `command` to completion, handing its stdout to `on_stdout` in chunks as they arrive.
+/// The child gets /dev/null as stdin and the caller's environment minus the variables that
+/// redirect git (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ...), plus GIT_LITERAL_PATHSPECS=1
+/// (paths are never globs), GIT_OPTIONAL_LOCKS=0 and GIT_TERMINAL_PROMPT=0, then `command.env`.
+/// Returns spawn_failed when git cannot be started, git_failed naming the command, the
+/// directory and git's stderr when it exits non-zero. Thread-safe (blocks the caller).
+caf::error stream_git(const git_command& command,
+                      const std::function<void(std::string_view)>& on_stdout);
+
+/// Runs `command` like stream_git and returns its whole stdout.
+caf::expected<std::string> run_git(const git_command& command);
+
+/// Runs `git -C <cwd> <args...>` like stream_git and returns its whole stdout.
+caf::expected<std::string> run_git(std::vector<std::string> args, std::string cwd);
+
+/// Returns `text` without trailing newlines (git ends one-line answers with one).
+std::string trim_newlines(std::string text);
+
+} // namespace drover::runtime::detail
