@@ -34,6 +34,12 @@ using std::chrono::milliseconds;
 // limits hold from the program's first instruction and the process group is unchanged.
 constexpr const char* prlimit_path = "/usr/bin/prlimit";
 
+// A node killed with SIGKILL cannot kill its children, and a tool left running would keep
+// writing into a worktree that the next node restores and reruns. util-linux setpriv(1) sets
+// the parent-death signal and execs the program under the same pid, so the kernel kills the
+// child when the runner thread that spawned it dies. Used when installed.
+constexpr const char* setpriv_path = "/usr/bin/setpriv";
+
 // After the leader exits, output still in the pipes is read for at most this long: only a
 // process that left the group can keep a pipe open past the group's SIGKILL.
 constexpr milliseconds drain_limit{1000};
@@ -176,6 +182,12 @@ caf::error spawn(const process_spec& spec, child& c) {
                      " (util-linux), which is missing");
     args = under_prlimit(spec.limits, file, spec.argv);
     file = prlimit_path;
+  }
+  if (is_executable_file(setpriv_path)) {
+    std::vector<std::string> wrapped{setpriv_path, "--pdeathsig", "KILL", "--", file};
+    wrapped.insert(wrapped.end(), args.begin() + 1, args.end());
+    args = std::move(wrapped);
+    file = setpriv_path;
   }
   // O_CLOEXEC keeps these pipes out of every other child, including those spawned elsewhere.
   int out[2];

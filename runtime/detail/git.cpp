@@ -1,5 +1,3 @@
-// Implements runtime/detail/git.hpp. It lives in runtime/ rather than runtime/detail/ because
-// drover_library() compiles only the *.cpp files directly in the library's folder.
 #include "runtime/detail/git.hpp"
 
 #include <array>
