@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "apps/commands.hpp"
 #include "apps/job_printer.hpp"
 #include "apps/job_request.hpp"
@@ -72,6 +74,10 @@ int run_batch(const batch_options& options, const runtime::config_inputs& inputs
     std::fprintf(stderr, "drover batch: %s\n", runtime::describe(config.error()).c_str());
     return exit_usage;
   }
+  // The embedded node's routine logs would tear the progress bar; a chosen level is kept.
+  spdlog::set_level(config->origin.at("log_level") == "default"
+                      ? spdlog::level::warn
+                      : spdlog::level::from_str(config->values.log_level));
   auto spec = options.spec;
   if (options.resume.empty()) {
     std::error_code ignored; // a path that does not resolve is reported by the job

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "runtime/job_model.hpp"
@@ -40,5 +41,16 @@ int run_config_show(const runtime::config_inputs& inputs);
 
 /// `drover version`: prints the versions of Drover and its libraries.
 int run_version();
+
+/// What `drover demo` was asked for.
+struct demo_options {
+  uint32_t files = 3000; ///< --files N: tracked files in the generated sample repository
+};
+
+/// `drover demo`: generates a sample repository under DATA_DIR/demo/repo (replacing an old one),
+/// runs a deprecated-call migration on it in branch mode (and, when clang-format is installed, a
+/// formatting check in advise mode) and prints where to look at the results. Returns exit_ok
+/// only when every job succeeded.
+int run_demo(const demo_options& options, const runtime::config_inputs& inputs);
 
 } // namespace drover::apps

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "apps/commands.hpp"
 #include "apps/job_printer.hpp"
@@ -24,7 +25,12 @@ public:
       source.client_ = std::make_unique<node_client>(*url);
       return source;
     }
-    auto db = runtime::store::open(config->values.data_dir + "/store");
+    const auto path = config->values.data_dir + "/store";
+    if (!std::filesystem::exists(path))
+      return runtime::make_error(runtime::runtime_errc::not_found,
+                                 "no node runs on " + config->values.data_dir
+                                   + " and it holds no jobs (no store there)");
+    auto db = runtime::store::open(path);
     if (!db)
       return db.error();
     source.db_ = std::move(*db);

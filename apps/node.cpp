@@ -18,6 +18,7 @@
 #include "cluster/inbound_dispatcher.hpp"
 #include "observability/process_metrics.hpp"
 #include "runtime/error.hpp"
+#include "runtime/job_report.hpp"
 
 namespace drover::apps {
 
@@ -112,6 +113,26 @@ void node::start_actors(const runtime::node_config& config) {
                                            : std::string{"drover"},
                                 config.invokers};
   jobs_ = actors_->spawn<caf::detached>(actors::job_manager, std::move(services));
+  register_job_metrics();
+}
+
+void node::register_job_metrics() {
+  std::vector<std::pair<runtime::job_state, observability::gauge*>> by_state;
+  for (auto state : {runtime::job_state::pending, runtime::job_state::planning,
+                     runtime::job_state::running, runtime::job_state::assembling,
+                     runtime::job_state::succeeded, runtime::job_state::failed,
+                     runtime::job_state::cancelled})
+    by_state.emplace_back(state, &metrics_->make_gauge("drover_jobs", "Jobs in the store, by state.",
+                                                       {{"state", runtime::to_string(state)}}));
+  // Counted from the store at each scrape: the store is the truth, and jobs are few.
+  metrics_->on_collect([db = store_.get(), by_state] {
+    auto jobs = runtime::list_jobs(*db);
+    if (!jobs)
+      return;
+    for (const auto& [state, gauge] : by_state)
+      gauge->set(static_cast<double>(std::count_if(
+        jobs->begin(), jobs->end(), [state = state](const auto& job) { return job.state == state; })));
+  });
 }
 
 caf::error node::start_transport(const runtime::node_config& config) {

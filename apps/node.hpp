@@ -56,6 +56,7 @@ private:
   caf::error open_store(const runtime::node_config& config);
   caf::error load_catalog(const runtime::node_config& config);
   void start_actors(const runtime::node_config& config);
+  void register_job_metrics();
   caf::error start_transport(const runtime::node_config& config);
   caf::error start_servers(const runtime::node_config& config);
 

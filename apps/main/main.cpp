@@ -1,8 +1,11 @@
 // The drover binary: parses the command line and hands over to one command (apps/commands.hpp).
 
+#include <algorithm>
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "apps/codemod.hpp"
 #include "apps/commands.hpp"
@@ -39,7 +42,7 @@ void add_batch_flags(CLI::App& batch, drover::apps::batch_options& options, std:
   batch.add_option("--node", options.node, "URL of a running node's HTTP API (or DROVER_NODE)");
   batch.add_option("--resume", options.resume, "wait for an existing job instead of a new one");
   batch.add_flag("--json", options.json, "print the report as JSON at the end");
-  batch.add_option("tool_args", spec.tool_args, "arguments for the tool's {args}, after --");
+  batch.footer("Arguments after -- are passed to the tool where its argv says {args}.");
 }
 
 void add_codemod_flags(CLI::App& codemod, drover::apps::codemod_options& options) {
@@ -55,6 +58,8 @@ void add_codemod_flags(CLI::App& codemod, drover::apps::codemod_options& options
 
 int main(int argc, char** argv) {
   namespace apps = drover::apps;
+  // Logs go to stderr: stdout carries what a command prints (summaries, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("drover"));
   CLI::App app{"drover: background coding agents on an actor cluster"};
   app.require_subcommand(1);
   config_inputs inputs;
@@ -96,6 +101,18 @@ int main(int argc, char** argv) {
   add_config_flags(*config_show, inputs, config_file);
   auto* version = app.add_subcommand("version", "print the versions of drover and its libraries");
 
+  apps::demo_options demo_options;
+  auto* demo = app.add_subcommand("demo", "run jobs on a generated sample repository and show the results");
+  demo->add_option("--files", demo_options.files, "files in the sample repository (default 3000)")
+    ->type_name("N");
+  add_config_flags(*demo, inputs, config_file);
+
+  // `drover batch ... -- ARGS`: ARGS are the tool's {args}, kept away from CLI11 entirely.
+  const auto separator = std::find(argv, argv + argc, std::string{"--"});
+  if (separator != argv + argc && std::find(argv, separator, std::string{"batch"}) != separator) {
+    batch_options.spec.tool_args.assign(separator + 1, argv + argc);
+    argc = static_cast<int>(separator - argv);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -135,5 +152,7 @@ int main(int argc, char** argv) {
     return apps::run_config_show(inputs);
   if (version->parsed())
     return apps::run_version();
+  if (demo->parsed())
+    return apps::run_demo(demo_options, inputs);
   return apps::exit_usage;
 }

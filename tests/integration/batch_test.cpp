@@ -1,0 +1,167 @@
+// Runs `drover batch` as a user would (embedded node, real tools) and checks what they see.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/testing/drover_process.hpp"
+#include "tests/testing/git_repo.hpp"
+#include "tests/testing/temp_dir.hpp"
+
+namespace drover::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A repository with a few files and a directory of test tool manifests.
+class BatchTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    base_ = make_git_repo(dir_ / "repo", {{"a/one.txt", "old_call(1)\n"},
+                                          {"a/two.txt", "old_call(2)\nkeep\n"},
+                                          {"b/three.md", "old_call(3)\n"},
+                                          {".gitignore", "ignored/\n"}});
+    write_file(dir_ / "repo/ignored/four.txt", "old_call(4)\n");
+    write_tool("hangs", R"(argv: [sh, -c, "sleep 1000", sh, "{files}"]
+timeout_seconds: 1
+retry: {attempts: 2, initial_backoff_ms: 10, max_backoff_ms: 10, retry_on: [timeout]})");
+    write_tool("noisy", R"(argv: [sh, -c, "head -c 104857600 /dev/zero; exit 1", sh, "{files}"]
+exit_codes: {success: [0], findings: [1]})");
+    write_tool("breaks", R"(argv: [sh, -c, "echo broken > \"$1\"; echo it failed >&2; exit 3", sh, "{file}", "{args}"]
+files_per_invocation: 1
+retry: {attempts: 1})");
+  }
+
+  void write_tool(const std::string& id, const std::string& body) {
+    write_file(dir_ / ("tools/" + id + ".yaml"),
+               "id: " + id + "\nversion: '1'\ndescription: test tool " + id +
+                 "\ncapabilities: [fix]\nlanguages: []\nfile_patterns: ['**/*']\nside_effect: writes-files\n" + body + "\n");
+  }
+
+  /// Runs drover batch with `args`; returns the exit status.
+  int batch(std::vector<std::string> args) {
+    std::vector<std::string> command{"batch", "--data-dir", dir_ / "data", "--tools-dir", dir_ / "tools"};
+    command.insert(command.end(), args.begin(), args.end());
+    return run_drover(command, out_, err_, 120s);
+  }
+
+  /// Returns the newest job's report.
+  nlohmann::json last_job() {
+    std::string out;
+    std::string err;
+    EXPECT_EQ(run_drover({"jobs", "ls", "--json", "--data-dir", dir_ / "data"}, out, err), 0) << err;
+    const auto jobs = nlohmann::json::parse(out);
+    EXPECT_FALSE(jobs.empty());
+    EXPECT_EQ(run_drover({"jobs", "show", jobs.at(0)["id"], "--json", "--data-dir", dir_ / "data"}, out, err), 0);
+    return nlohmann::json::parse(out);
+  }
+
+  temp_dir dir_;
+  std::string base_;
+  std::string out_;
+  std::string err_;
+};
+
+TEST_F(BatchTest, AdviseWritesReportAndPatchAndLeavesTheCheckoutAlone) {
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "**/*.txt", "--tool", "drover-codemod", "--",
+                   "--literal", "old_call(", "--to", "new_call("}),
+            0)
+    << out_ << err_;
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "succeeded");
+  EXPECT_EQ(job["files"]["total"], 2) << "the ignored file must not be selected";
+  EXPECT_EQ(job["files"]["changed"], 2);
+  EXPECT_EQ(read_file(dir_ / "repo/a/one.txt"), "old_call(1)\n") << "advise mode changed the checkout";
+  EXPECT_EQ(read_file(dir_ / "repo/ignored/four.txt"), "old_call(4)\n");
+  const auto patch = job["patch"].get<std::string>();
+  EXPECT_NE(read_file(patch).find("+new_call(1)"), std::string::npos);
+  git(dir_ / "repo", {"apply", "--check", patch});
+  EXPECT_NE(read_file(job["report"]).find("drover-codemod"), std::string::npos);
+  EXPECT_EQ(job["changes"].size(), 2U);
+  EXPECT_FALSE(job["changes"][0]["hash_before"].get<std::string>().empty());
+}
+
+TEST_F(BatchTest, ApplyWritesTheCheckoutAndRefusesDirtyFiles) {
+  write_file(dir_ / "repo/a/two.txt", "local edit\n");
+  EXPECT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/*.txt", "--tool", "drover-codemod", "--mode",
+                   "apply", "--", "--literal", "old_call(", "--to", "new_call("}),
+            1);
+  EXPECT_NE(last_job()["message"].get<std::string>().find("uncommitted changes"), std::string::npos)
+    << last_job().dump(2);
+  EXPECT_EQ(read_file(dir_ / "repo/a/two.txt"), "local edit\n");
+
+  git(dir_ / "repo", {"checkout", "--", "a/two.txt"});
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/*.txt", "--tool", "drover-codemod", "--mode",
+                   "apply", "--", "--literal", "old_call(", "--to", "new_call("}),
+            0)
+    << out_ << err_;
+  EXPECT_EQ(read_file(dir_ / "repo/a/one.txt"), "new_call(1)\n");
+  EXPECT_EQ(read_file(dir_ / "repo/b/three.md"), "old_call(3)\n");
+}
+
+TEST_F(BatchTest, FallsBackToTheNextToolAndRevertsWhatTheFailedOneWrote) {
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/one.txt", "--tool", "breaks", "--tool",
+                   "drover-codemod", "--mode", "branch", "--", "--literal", "old_call(", "--to",
+                   "new_call("}),
+            0)
+    << out_ << err_;
+  const auto job = last_job();
+  ASSERT_EQ(job["changes"].size(), 1U) << job.dump(2);
+  EXPECT_EQ(job["changes"][0]["tool"], "drover-codemod");
+  EXPECT_NE(job["changes"][0]["tried_first"].get<std::string>().find("breaks (failure)"), std::string::npos);
+  EXPECT_EQ(git(dir_ / "repo", {"show", "drover/" + job["id"].get<std::string>() + ":a/one.txt"}),
+            "new_call(1)\n")
+    << "what the failed tool wrote must be reverted before the fallback ran";
+}
+
+TEST_F(BatchTest, ReportsAToolThatFailsWithItsStderr) {
+  EXPECT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/one.txt", "--tool", "breaks"}), 1);
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "failed");
+  ASSERT_EQ(job["failures"].size(), 1U) << job.dump(2);
+  EXPECT_NE(job["failures"][0]["stderr"].get<std::string>().find("it failed"), std::string::npos);
+  EXPECT_NE(out_.find("it failed"), std::string::npos) << out_;
+  const auto branch_list = git(dir_ / "repo", {"branch", "--list", "drover/*"});
+  EXPECT_TRUE(branch_list.empty());
+}
+
+TEST_F(BatchTest, AHangingToolIsKilledAtItsTimeoutAndRetried) {
+  EXPECT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/one.txt", "--tool", "hangs"}), 1);
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "failed");
+  EXPECT_EQ(job["tool_stats"]["hangs"]["invocations"], 2) << job.dump(2);
+  EXPECT_NE(job["failures"][0]["error"].get<std::string>().find("timeout"), std::string::npos);
+}
+
+TEST_F(BatchTest, AToolWriting100MiBIsCappedAndTheNodeStaysSmall) {
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/*.txt", "--tool", "noisy"}), 0) << err_;
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "succeeded");
+  EXPECT_LE(job["findings"].get<std::string>().size(), 64U * 1024);
+}
+
+TEST_F(BatchTest, BadInputEndsWithAClearMessageAndAJobRecord) {
+  struct bad_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<bad_case> cases{
+    {{"--repo", dir_ / "repo", "--glob", "nothing/**", "--tool", "drover-codemod"}, "matches the globs"},
+    {{"--repo", dir_.path(), "--glob", "**", "--tool", "drover-codemod"}, "not"},
+    {{"--repo", dir_ / "repo", "--glob", "**", "--tool", "no-such-tool"}, "unknown tool 'no-such-tool'"},
+  };
+  for (const auto& bad : cases) {
+    EXPECT_EQ(batch(bad.args), 1) << bad.message;
+    const auto job = last_job();
+    EXPECT_EQ(job["state"], "failed") << bad.message;
+    EXPECT_NE(job["message"].get<std::string>().find(bad.message), std::string::npos) << job["message"];
+    EXPECT_NE(out_.find(bad.message), std::string::npos) << out_;
+  }
+}
+
+TEST_F(BatchTest, MissingFlagsAreAUsageError) {
+  EXPECT_EQ(batch({"--repo", dir_ / "repo"}), 2);
+  EXPECT_NE(err_.find("--glob"), std::string::npos) << err_;
+}
+
+} // namespace
+} // namespace drover::testing
