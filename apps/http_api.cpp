@@ -50,21 +50,16 @@ void reply_with_job(caf::actor_system& system, const caf::actor& jobs, httplib::
 http_api::http_api(caf::actor_system& system, caf::actor jobs, const runtime::store& db,
                    const runtime::tool_catalog& catalog)
   : system_(system), jobs_(std::move(jobs)), db_(db), catalog_(catalog),
-    server_(std::make_unique<httplib::Server>()) {
-  // cpp-httplib's default options add SO_REUSEPORT, which would let a second node silently
-  // share (and steal requests from) a port that is already in use.
-  server_->set_socket_options([](int socket) {
-    const int yes = 1;
-    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  server_->set_payload_max_length(max_body_bytes);
-  server_->Get("/v1/node", [this](const httplib::Request&, httplib::Response& response) {
+    server_() {
+  auto& routes = server_.routes();
+  routes.set_payload_max_length(max_body_bytes);
+  routes.Get("/v1/node", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(node_json_, "application/json");
   });
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+  routes.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain");
   });
-  server_->Get("/v1/tools", [this](const httplib::Request&, httplib::Response& response) {
+  routes.Get("/v1/tools", [this](const httplib::Request&, httplib::Response& response) {
     auto tools = nlohmann::json::array();
     for (const auto& tool : catalog_.list())
       tools.push_back({{"id", tool.id},
@@ -76,7 +71,7 @@ http_api::http_api(caf::actor_system& system, caf::actor jobs, const runtime::st
     reply_json(response, 200, tools);
   });
   add_job_routes();
-  server_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+  routes.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (response.status == 413)
       return reply_error(response, 413, "request body larger than 1 MiB");
     if (response.body.empty())
@@ -85,7 +80,8 @@ http_api::http_api(caf::actor_system& system, caf::actor jobs, const runtime::st
 }
 
 void http_api::add_job_routes() {
-  server_->Post("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
+  auto& routes = server_.routes();
+  routes.Post("/v1/jobs", [this](const httplib::Request& request, httplib::Response& response) {
     const auto body = nlohmann::json::parse(request.body, nullptr, false);
     if (body.is_discarded())
       return reply_error(response, 400, "the request body is not valid JSON");
@@ -99,7 +95,7 @@ void http_api::add_job_routes() {
                  reply_error(response, status_of(error), runtime::describe(error));
                });
   });
-  server_->Get("/v1/jobs", [this](const httplib::Request&, httplib::Response& response) {
+  routes.Get("/v1/jobs", [this](const httplib::Request&, httplib::Response& response) {
     auto jobs = runtime::list_jobs(db_);
     if (!jobs)
       return reply_error(response, 500, runtime::describe(jobs.error()));
@@ -108,12 +104,12 @@ void http_api::add_job_routes() {
       list.push_back(runtime::to_json(job));
     reply_json(response, 200, list);
   });
-  server_->Get(R"(/v1/jobs/([A-Za-z0-9_.-]+))",
+  routes.Get(R"(/v1/jobs/([A-Za-z0-9_.-]+))",
                [this](const httplib::Request& request, httplib::Response& response) {
                  reply_with_job(system_, jobs_, response, actors::status_atom::value,
                                 std::string{request.matches[1]});
                });
-  server_->Get(R"(/v1/jobs/([A-Za-z0-9_.-]+)/report)",
+  routes.Get(R"(/v1/jobs/([A-Za-z0-9_.-]+)/report)",
                [this](const httplib::Request& request, httplib::Response& response) {
                  auto summary = runtime::summarize_job(db_, request.matches[1]);
                  if (!summary)
@@ -123,38 +119,24 @@ void http_api::add_job_routes() {
                                         : runtime::describe(summary.error()));
                  reply_json(response, 200, runtime::to_json(*summary));
                });
-  server_->Post(R"(/v1/jobs/([A-Za-z0-9_.-]+)/cancel)",
+  routes.Post(R"(/v1/jobs/([A-Za-z0-9_.-]+)/cancel)",
                 [this](const httplib::Request& request, httplib::Response& response) {
                   reply_with_job(system_, jobs_, response, actors::cancel_atom::value,
                                  std::string{request.matches[1]});
                 });
 }
 
-http_api::~http_api() {
-  stop();
-}
-
 caf::expected<uint16_t> http_api::bind(const runtime::host_port& address) {
-  const auto port = address.port == 0 ? server_->bind_to_any_port(address.host)
-                                      : (server_->bind_to_port(address.host, address.port)
-                                           ? static_cast<int>(address.port)
-                                           : -1);
-  if (port < 0)
-    return runtime::make_error(runtime::runtime_errc::address_in_use,
-                               "cannot serve the HTTP API on " + address.to_string()
-                                 + ": the address is in use or not available");
-  return static_cast<uint16_t>(port);
+  return server_.bind(address, "the HTTP API");
 }
 
 void http_api::start(std::string node_json) {
   node_json_ = std::move(node_json);
-  thread_ = std::thread{[this] { server_->listen_after_bind(); }};
+  server_.start();
 }
 
 void http_api::stop() {
-  server_->stop();
-  if (thread_.joinable())
-    thread_.join();
+  server_.stop();
 }
 
 } // namespace drover::apps

@@ -1,20 +1,15 @@
 #pragma once
 
-#include <memory>
 #include <string>
-#include <thread>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "apps/http_server.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/store.hpp"
 #include "runtime/tool_catalog.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace drover::apps {
 
@@ -35,7 +30,6 @@ public:
   /// Borrows everything; all must outlive the API.
   http_api(caf::actor_system& system, caf::actor jobs, const runtime::store& db,
            const runtime::tool_catalog& catalog);
-  ~http_api();
 
   /// Binds `address` (port 0 picks a free port) and returns the port bound.
   caf::expected<uint16_t> bind(const runtime::host_port& address);
@@ -55,8 +49,7 @@ private:
   const runtime::store& db_;
   const runtime::tool_catalog& catalog_;
   std::string node_json_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  http_server server_;
 };
 
 } // namespace drover::apps

@@ -8,7 +8,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
-#include <prometheus/exposer.h>
+#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/job_manager.hpp"
@@ -157,15 +157,16 @@ caf::error node::start_transport(const runtime::node_config& config) {
 }
 
 caf::error node::start_servers(const runtime::node_config& config) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(config.metrics.to_string(), 1);
-  } catch (const std::exception& error) {
-    return make_error(runtime_errc::address_in_use,
-                      "cannot serve metrics on " + config.metrics.to_string()
-                        + ": the address is in use or not available (" + error.what() + ")");
-  }
-  exposer_->RegisterCollectable(metrics_);
-  published_.metrics = config.metrics.host + ":" + std::to_string(exposer_->GetListeningPorts().at(0));
+  metrics_server_ = std::make_unique<http_server>();
+  metrics_server_->routes().Get("/metrics", [metrics = metrics_.get()](const httplib::Request&,
+                                                                       httplib::Response& response) {
+    response.set_content(metrics->render_text(), "text/plain; version=0.0.4");
+  });
+  auto metrics_port = metrics_server_->bind(config.metrics, "metrics");
+  if (!metrics_port)
+    return metrics_port.error();
+  metrics_server_->start();
+  published_.metrics = config.metrics.host + ":" + std::to_string(*metrics_port);
   http_ = std::make_unique<http_api>(*actors_, jobs_, *store_, catalog_);
   auto port = http_->bind(config.http);
   if (!port)
@@ -181,7 +182,8 @@ caf::error node::stop() {
   stopped_ = true;
   if (http_)
     http_->stop();
-  exposer_.reset();
+  if (metrics_server_)
+    metrics_server_->stop();
   if (endpoint_)
     endpoint_->stop();
   if (actors_) {

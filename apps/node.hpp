@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "apps/http_api.hpp"
+#include "apps/http_server.hpp"
 #include "apps/node_file.hpp"
 #include "cluster/zmq_endpoint.hpp"
 #include "observability/prometheus_metrics.hpp"
@@ -19,10 +20,6 @@
 #include "runtime/process_runner.hpp"
 #include "runtime/store.hpp"
 #include "runtime/tool_catalog.hpp"
-
-namespace prometheus {
-class Exposer;
-}
 
 namespace drover::apps {
 
@@ -75,7 +72,7 @@ private:
   std::unique_ptr<cluster::zmq_endpoint> endpoint_;
   caf::actor node_actor_;
   caf::actor dispatcher_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<http_server> metrics_server_; ///< GET /metrics, Prometheus text format
   std::unique_ptr<http_api> http_;
   node_file published_;
   bool wrote_node_file_ = false; ///< only then is node.json ours to remove

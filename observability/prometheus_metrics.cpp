@@ -100,7 +100,7 @@ void prometheus_metrics::on_collect(std::function<void()> hook) {
   hooks_.push_back(std::move(hook));
 }
 
-std::vector<prometheus::MetricFamily> prometheus_metrics::Collect() const {
+std::vector<prometheus::MetricFamily> prometheus_metrics::collect() const {
   {
     std::lock_guard guard{mutex_};
     for (const auto& hook : hooks_)
@@ -110,7 +110,7 @@ std::vector<prometheus::MetricFamily> prometheus_metrics::Collect() const {
 }
 
 std::string prometheus_metrics::render_text() const {
-  return prometheus::TextSerializer{}.Serialize(Collect());
+  return prometheus::TextSerializer{}.Serialize(collect());
 }
 
 } // namespace drover::observability
