@@ -20,6 +20,7 @@
 #include <optional>
 #include <system_error>
 
+#include "runtime/detail/exec_args.hpp"
 #include "runtime/error.hpp"
 
 namespace drover::runtime {
@@ -127,15 +128,6 @@ std::string resolve(const std::string& program, const std::string& path,
   return "";
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> result;
-  result.reserve(strings.size() + 1);
-  for (auto& text : strings)
-    result.push_back(text.data());
-  result.push_back(nullptr);
-  return result;
-}
-
 // Returns the argv that runs `file` with the arguments of `argv` under `limits`.
 std::vector<std::string> under_prlimit(const resource_limits& limits, const std::string& file,
                                        const std::vector<std::string>& argv) {
@@ -222,8 +214,8 @@ caf::error spawn(const process_spec& spec, child& c) {
   posix_spawnattr_setpgroup(&attributes, 0);
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &all);
-  auto argv = pointers(args);
-  auto envp = pointers(env);
+  auto argv = detail::exec_args(args);
+  auto envp = detail::exec_args(env);
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, file.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);

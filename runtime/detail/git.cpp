@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/detail/exec_args.hpp"
 #include "runtime/error.hpp"
 
 extern char** environ; // NOLINT: POSIX declares it nowhere in a header
@@ -99,15 +100,6 @@ std::vector<std::string> child_environment(const git_command& command) {
   return result;
 }
 
-std::vector<char*> pointers_to(std::vector<std::string>& strings) {
-  std::vector<char*> result;
-  result.reserve(strings.size() + 1);
-  for (auto& text : strings)
-    result.push_back(text.data());
-  result.push_back(nullptr);
-  return result;
-}
-
 std::string describe_command(const git_command& command) {
   std::string text = "git";
   for (const auto& arg : command.args) {
@@ -172,8 +164,8 @@ caf::error stream_git(const git_command& command,
   std::vector<std::string> argv_strings = {"git", "-C", command.cwd};
   argv_strings.insert(argv_strings.end(), command.args.begin(), command.args.end());
   auto env_strings = child_environment(command);
-  auto argv = pointers_to(argv_strings);
-  auto envp = pointers_to(env_strings);
+  auto argv = detail::exec_args(argv_strings);
+  auto envp = detail::exec_args(env_strings);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
