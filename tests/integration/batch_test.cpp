@@ -1,5 +1,9 @@
 // Runs `drover batch` as a user would (embedded node, real tools) and checks what they see.
 
+#include <signal.h>
+
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -156,6 +160,30 @@ TEST_F(BatchTest, BadInputEndsWithAClearMessageAndAJobRecord) {
     EXPECT_NE(job["message"].get<std::string>().find(bad.message), std::string::npos) << job["message"];
     EXPECT_NE(out_.find(bad.message), std::string::npos) << out_;
   }
+}
+
+TEST_F(BatchTest, CtrlCStopsAndSaysHowToResumeAndResumeFinishes) {
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 200; ++i)
+    many["f" + std::to_string(i) + ".txt"] = "old_call(" + std::to_string(i) + ")\n";
+  make_git_repo(dir_ / "big", many);
+  drover_process batch_run{{"batch", "--data-dir", dir_ / "data", "--repo", dir_ / "big", "--glob",
+                            "*.txt", "--tool", "drover-codemod", "--batch-size", "2", "--mode",
+                            "branch", "--", "--literal", "old_call(", "--to", "new_call("},
+                           dir_ / "interrupted"};
+  std::this_thread::sleep_for(1500ms);
+  batch_run.signal(SIGINT);
+  ASSERT_EQ(batch_run.wait(30s), 130) << batch_run.err();
+  const auto err = batch_run.err();
+  const auto at = err.find("drover batch --resume ");
+  ASSERT_NE(at, std::string::npos) << err;
+  const auto id = err.substr(at + 22, err.find(' ', at + 22) - at - 22);
+  ASSERT_EQ(run_drover({"batch", "--resume", id, "--data-dir", dir_ / "data"}, out_, err_, 120s), 0)
+    << out_ << err_;
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "succeeded");
+  EXPECT_EQ(job["files"]["changed"], 200);
+  EXPECT_EQ(git(dir_ / "big", {"show", "drover/" + id + ":f7.txt"}), "new_call(7)\n");
 }
 
 TEST_F(BatchTest, MissingFlagsAreAUsageError) {
