@@ -1,8 +1,7 @@
 #include "actors/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
@@ -177,6 +176,13 @@ public:
 
   void on_invoker_down(const caf::down_msg& down) {
     st_.invokers.erase(down.source);
+    // A pull of the dead invoker must not take an item that nobody would run.
+    st_.idle_pulls.erase(std::remove_if(st_.idle_pulls.begin(), st_.idle_pulls.end(),
+                                        [&](const caf::response_promise& promise) {
+                                          return caf::actor_cast<caf::actor_addr>(promise.source())
+                                                 == down.source;
+                                        }),
+                         st_.idle_pulls.end());
     auto held = st_.leases.find(down.source);
     if (held != st_.leases.end()) {
       for (auto index : held->second)
