@@ -21,27 +21,30 @@ int fail(int status, const std::string& message) {
 
 /// Prints what the sample repository holds, so that the jobs' counts can be checked against it.
 void print_sample(const std::string& repo, const std::vector<sample_file>& plan, double seconds) {
-  size_t cpp = 0, python = 0, shell = 0, migrated = 0, legacy_shell = 0, drifting = 0;
+  size_t cpp = 0, python = 0, shell = 0, to_migrate = 0, legacy_shell = 0, drifting = 0;
   for (const auto& file : plan) {
     cpp += file.language == sample_language::cpp ? 1 : 0;
     python += file.language == sample_language::python ? 1 : 0;
     shell += file.language == sample_language::shell ? 1 : 0;
-    const bool in_globs = file.language == sample_language::cpp || file.language == sample_language::python;
-    migrated += file.calls_legacy && in_globs ? 1 : 0;
+    const bool in_globs =
+      file.language == sample_language::cpp || file.language == sample_language::python;
+    to_migrate += file.calls_legacy && in_globs ? 1 : 0;
     legacy_shell += file.calls_legacy && file.language == sample_language::shell ? 1 : 0;
     drifting += file.drifts ? 1 : 0;
   }
-  std::printf("== sample repository %s (generated in %.2f s)\n"
-              "  %zu tracked files: %zu C++ (src/), %zu Python (tools/), %zu shell (scripts/)\n"
-              "  %zu C++ and Python files call the deprecated %s( and %zu shell scripts call it too\n"
-              "  %zu C++ files drift from the repository's .clang-format\n"
-              "  build/ is ignored by git and also calls %s(: no job may touch it\n",
-              repo.c_str(), seconds, plan.size(), cpp, python, shell, migrated,
-              sample_legacy_function, legacy_shell, drifting, sample_legacy_function);
+  std::printf(
+    "== sample repository %s (generated in %.2f s)\n"
+    "  %zu tracked files: %zu C++ (src/), %zu Python (tools/), %zu shell (scripts/)\n"
+    "  %zu C++ and Python files call the deprecated %s( and %zu shell scripts call it too\n"
+    "  %zu C++ files drift from the repository's .clang-format\n"
+    "  build/ is ignored by git and also calls %s(: no job may touch it\n",
+    repo.c_str(), seconds, plan.size(), cpp, python, shell, to_migrate, sample_legacy_function,
+    legacy_shell, drifting, sample_legacy_function);
 }
 
 /// Runs one demo job through `drover batch`, which prints its report.
-int run_job(const std::string& title, runtime::job_spec spec, const runtime::config_inputs& inputs) {
+int run_job(const std::string& title, runtime::job_spec spec,
+            const runtime::config_inputs& inputs) {
   std::printf("\n== %s\n", title.c_str());
   std::fflush(stdout); // the job's progress goes to stderr; keep the two in order on a terminal
   batch_options options;
@@ -63,19 +66,23 @@ void print_next_steps(const std::string& repo, const std::string& data_dir,
   const auto branch = branches ? runtime::detail::trim_newlines(*branches) : std::string{};
   std::printf("\n== what to look at\n");
   if (!branch.empty() && branch.find('\n') == std::string::npos)
-    std::printf("  git -C %s log --stat -1 %s      # the migration, one commit\n"
-                "  git -C %s diff main %s -- src | head -40\n",
+    std::printf("  # job 1's migration: one commit on its own branch; main and the checkout are as "
+                "they were\n"
+                "  git -C %s log --stat -1 %s\n  git -C %s diff main %s -- src | head -40\n",
                 repo.c_str(), branch.c_str(), repo.c_str(), branch.c_str());
   else
     std::printf("  git -C %s branch --list 'drover/*'\n", repo.c_str());
-  std::printf("  git -C %s grep -c '%s ' -- scripts | head   # shell was not in the job's globs\n"
-              "  git -C %s status --short --ignored       # build/ is untouched, the checkout clean\n"
-              "  %s jobs ls --data-dir %s\n"
-              "\n== metrics: a node exports them while it runs\n"
-              "  %s up --data-dir %s                      # terminal 1\n"
-              "  %s demo --data-dir %s                    # terminal 2: the jobs go to that node\n"
+  std::printf("  # the shell scripts still call %s: they were not in the job's globs\n"
+              "  git -C %s grep -c '%s ' -- scripts | head -3\n"
+              "  # build/ is ignored: no job touched it\n  git -C %s status --short --ignored\n"
+              "  # the jobs, kept in the node's store (reports and patches: see above)\n"
+              "  %s jobs ls --data-dir %s\n",
+              sample_legacy_function, repo.c_str(), sample_legacy_function, repo.c_str(),
+              self.c_str(), data_dir.c_str());
+  std::printf("\n== metrics: a node exports them while it runs\n"
+              "  %s up --data-dir %s     # terminal 1\n"
+              "  %s demo --data-dir %s   # terminal 2: the jobs go to that node\n"
               "  curl -s http://%s/metrics | grep ^drover_\n",
-              repo.c_str(), sample_legacy_function, repo.c_str(), self.c_str(), data_dir.c_str(),
               self.c_str(), data_dir.c_str(), self.c_str(), data_dir.c_str(),
               config.metrics.to_string().c_str());
 }
@@ -96,8 +103,8 @@ int run_demo(const demo_options& options, const runtime::config_inputs& inputs) 
   std::error_code error;
   std::filesystem::remove_all(repo, error);
   if (error)
-    return fail(exit_failure, "cannot remove the previous sample repository " + repo + ": "
-                                + error.message());
+    return fail(exit_failure,
+                "cannot remove the previous sample repository " + repo + ": " + error.message());
   const auto start = std::chrono::steady_clock::now();
   if (auto failed = generate_sample_repo(repo, sample))
     return fail(exit_failure, runtime::describe(failed));
@@ -111,8 +118,8 @@ int run_demo(const demo_options& options, const runtime::config_inputs& inputs) 
   migrate.tool_args = {"--literal", std::string{sample_legacy_function} + "(", "--to",
                        std::string{sample_new_function} + "("};
   migrate.mode = runtime::job_mode::branch;
-  int status = run_job("job 1: drover-codemod replaces " + migrate.tool_args[1] + " by "
-                         + migrate.tool_args[3] + " on a new branch (branch mode)",
+  int status = run_job("job 1: drover-codemod replaces " + migrate.tool_args[1] + " by " +
+                         migrate.tool_args[3] + " on a new branch (branch mode)",
                        migrate, inputs);
   if (status == 130) // interrupted: run_batch said how to resume
     return status;

@@ -24,7 +24,8 @@ using runtime::runtime_errc;
 constexpr uint32_t min_files = 10;
 
 /// The files every sample repository has besides its sources.
-constexpr std::array<std::string_view, 3> fixed_files = {"README.md", ".gitignore", ".clang-format"};
+constexpr std::array<std::string_view, 3> fixed_files = {"README.md", ".gitignore",
+                                                         ".clang-format"};
 
 /// splitmix64: tiny, fast and the same on every platform and standard library (unlike
 /// std::uniform_int_distribution), which is what makes the generated tree reproducible.
@@ -69,20 +70,23 @@ uint64_t hash_of(std::string_view text) {
 }
 
 constexpr std::array<std::string_view, 16> modules = {
-  "audio", "auth", "cache", "config", "core", "crypto", "events", "geometry",
+  "audio", "auth", "cache", "config", "core",   "crypto",    "events",  "geometry",
   "http",  "ipc",  "jobs",  "net",    "render", "scheduler", "storage", "telemetry"};
-constexpr std::array<std::string_view, 10> packages = {
-  "codegen", "coverage", "dataset", "deploy", "lint", "metrics", "migrate", "perf", "release", "report"};
+constexpr std::array<std::string_view, 10> packages = {"codegen", "coverage", "dataset", "deploy",
+                                                       "lint",    "metrics",  "migrate", "perf",
+                                                       "release", "report"};
 constexpr std::array<std::string_view, 5> areas = {"ci", "deploy", "dev", "ops", "release"};
 constexpr std::array<std::string_view, 20> qualifiers = {
-  "async",  "batch",  "buffered", "cached", "chunked", "compact", "delta",  "indexed", "lazy",   "local",
-  "merged", "paged",  "pinned",   "remote", "ring",    "scoped",  "shared", "sparse",  "tiered", "versioned"};
+  "async",   "batch",  "buffered", "cached", "chunked", "compact",  "delta",
+  "indexed", "lazy",   "local",    "merged", "paged",   "pinned",   "remote",
+  "ring",    "scoped", "shared",   "sparse", "tiered",  "versioned"};
 constexpr std::array<std::string_view, 24> nouns = {
   "buffer", "channel", "client", "codec",    "cursor",   "decoder", "encoder", "frame",
   "index",  "ledger",  "loader", "manifest", "packet",   "parser",  "pool",    "queue",
   "reader", "record",  "router", "sampler",  "snapshot", "stream",  "table",   "writer"};
-constexpr std::array<std::string_view, 10> verbs = {
-  "backup", "build", "check", "clean", "fetch", "install", "package", "publish", "rotate", "verify"};
+constexpr std::array<std::string_view, 10> verbs = {"backup", "build",   "check",   "clean",
+                                                    "fetch",  "install", "package", "publish",
+                                                    "rotate", "verify"};
 
 /// A C++ member function of the generated classes: its declaration and its definition.
 /// @C@ is the class, @M@ the module and @LOG@ a log call site.
@@ -123,10 +127,9 @@ constexpr std::array<cpp_method, 9> cpp_methods = {{
    "  std::vector<std::string> result;\n  for (const auto &key : keys_) {\n"
    "    if (key.compare(0, prefix.size(), prefix) == 0) {\n      result.push_back(key);\n"
    "    }\n  }\n  return result;\n}\n"},
-  {"void scale(long factor);",
-   "void @C@::scale(long factor) {\n  if (factor == 0) {\n"
-   "    @LOG@(\"@M@\", \"@C@: scaling by zero\", factor);\n  }\n"
-   "  for (auto &value : values_) {\n    value *= factor;\n  }\n}\n"},
+  {"void scale(long factor);", "void @C@::scale(long factor) {\n  if (factor == 0) {\n"
+                               "    @LOG@(\"@M@\", \"@C@: scaling by zero\", factor);\n  }\n"
+                               "  for (auto &value : values_) {\n    value *= factor;\n  }\n}\n"},
   {"std::string describe() const;",
    "std::string @C@::describe() const {\n  std::string text = \"@C@(\";\n"
    "  text += std::to_string(keys_.size());\n  text += \"/\";\n"
@@ -170,8 +173,8 @@ constexpr std::array<std::string_view, 4> python_parts = {
   "        self.entries = {}\n\n    def add(self, key, value):\n"
   "        if len(self.entries) >= self.capacity:\n"
   "            log.@LOG@(\"@M@\", \"table full\", len(self.entries))\n            return False\n"
-  "        self.entries[key] = value\n        return True\n\n    def get(self, key, default=None):\n"
-  "        return self.entries.get(key, default)\n",
+  "        self.entries[key] = value\n        return True\n\n"
+  "    def get(self, key, default=None):\n        return self.entries.get(key, default)\n",
 };
 constexpr std::string_view python_main =
   "\n\ndef main(argv=None):\n    \"\"\"Prints how many entries each JSON file given holds.\"\"\"\n"
@@ -195,13 +198,16 @@ constexpr std::array<std::string_view, 3> shell_parts = {
   "\nfor file in \"${@:2}\"; do\n  [ -f \"$file\" ] || @LOG@ \"@M@\" \"skipping $file\"\n"
   "done\n",
 };
-constexpr std::string_view shell_tail = "\nmkdir -p \"$target\"\n@LOG@ \"@M@\" \"@C@ finished in $target\"\n";
+constexpr std::string_view shell_tail =
+  "\nmkdir -p \"$target\"\n@LOG@ \"@M@\" \"@C@ finished in $target\"\n";
 
 /// Replaces every `@KEY@` of `text` by its value in `vars`.
-std::string expand(std::string_view text, const std::vector<std::pair<std::string, std::string>>& vars) {
+std::string expand(std::string_view text,
+                   const std::vector<std::pair<std::string, std::string>>& vars) {
   std::string result{text};
   for (const auto& [key, value] : vars)
-    for (auto at = result.find(key); at != std::string::npos; at = result.find(key, at + value.size()))
+    for (auto at = result.find(key); at != std::string::npos;
+         at = result.find(key, at + value.size()))
       result.replace(at, key.size(), value);
   return result;
 }
@@ -245,7 +251,8 @@ std::string add_drift(const std::string& text, prng& rng) {
     if (!lines[i].empty())
       non_empty.push_back(i);
   for (uint32_t n = 1 + rng.below(3); n > 0; --n)
-    lines[non_empty[rng.below(static_cast<uint32_t>(non_empty.size()))]] += rng.chance(50) ? "  " : " \t";
+    lines[non_empty[rng.below(static_cast<uint32_t>(non_empty.size()))]] +=
+      rng.chance(50) ? "  " : " \t";
   if (rng.chance(60))
     for (uint32_t n = 1 + rng.below(4); n > 0; --n) {
       auto& line = lines[rng.below(count)];
@@ -255,8 +262,8 @@ std::string add_drift(const std::string& text, prng& rng) {
   std::string result;
   const bool allman = rng.chance(50);
   for (auto& line : lines) {
-    const bool definition = !line.empty() && line[0] != ' ' && line.size() > 2
-                            && line.compare(line.size() - 3, 3, ") {") == 0;
+    const bool definition = !line.empty() && line[0] != ' ' && line.size() > 2 &&
+                            line.compare(line.size() - 3, 3, ") {") == 0;
     if (allman && definition)
       line.replace(line.size() - 2, 2, "\n{");
     if (!allman && rng.chance(30))
@@ -316,14 +323,14 @@ std::string readme_content(const std::vector<sample_file>& files, uint64_t seed)
     legacy += file.calls_legacy ? 1 : 0;
     drifting += file.drifts ? 1 : 0;
   }
-  return "# acme-platform (a Drover sample repository)\n\nGenerated by `drover demo` with seed "
-         + std::to_string(seed) + ": " + std::to_string(files.size()) + " files, "
-         + std::to_string(by_language[0]) + " C++ (`src/`), " + std::to_string(by_language[1])
-         + " Python (`tools/`), " + std::to_string(by_language[2]) + " shell (`scripts/`).\n\n- "
-         + std::to_string(legacy) + " files still call the deprecated `" + sample_legacy_function
-         + "`; `" + sample_new_function + "` replaces it.\n- " + std::to_string(drifting)
-         + " C++ files drift from `.clang-format`.\n- `build/` holds generated files; git ignores"
-           " it and no tool may touch it.\n";
+  return "# acme-platform (a Drover sample repository)\n\nGenerated by `drover demo` with seed " +
+         std::to_string(seed) + ": " + std::to_string(files.size()) + " files, " +
+         std::to_string(by_language[0]) + " C++ (`src/`), " + std::to_string(by_language[1]) +
+         " Python (`tools/`), " + std::to_string(by_language[2]) + " shell (`scripts/`).\n\n- " +
+         std::to_string(legacy) + " files still call the deprecated `" + sample_legacy_function +
+         "`; `" + sample_new_function + "` replaces it.\n- " + std::to_string(drifting) +
+         " C++ files drift from `.clang-format`.\n- `build/` holds generated files; git ignores"
+         " it and no tool may touch it.\n";
 }
 
 /// Returns the content of `file` (`index` in the plan), a pure function of its arguments.
@@ -371,7 +378,8 @@ void mark(std::vector<sample_file>& files, sample_language language, uint32_t pe
       candidates.push_back(i);
   const size_t chosen = candidates.size() * percent / 100;
   for (size_t i = 0; i < chosen; ++i) {
-    std::swap(candidates[i], candidates[i + rng.below(static_cast<uint32_t>(candidates.size() - i))]);
+    std::swap(candidates[i],
+              candidates[i + rng.below(static_cast<uint32_t>(candidates.size() - i))]);
     files[candidates[i]].*flag = true;
   }
 }
@@ -387,13 +395,14 @@ caf::error write_file(const std::filesystem::path& path, const std::string& cont
     ok = written > 0 || (written < 0 && errno == EINTR);
     done += written > 0 ? static_cast<size_t>(written) : 0;
   }
-  const int saved = errno;
-  if (fd >= 0 && ::close(fd) != 0 && ok)
-    return make_error(runtime_errc::io_error,
-                      "sample repository: cannot write " + path.string() + ": " + std::strerror(errno));
+  int error = ok ? 0 : errno;
+  if (fd >= 0 && ::close(fd) != 0 && ok) {
+    ok = false;
+    error = errno;
+  }
   if (!ok)
-    return make_error(runtime_errc::io_error,
-                      "sample repository: cannot write " + path.string() + ": " + std::strerror(saved));
+    return make_error(runtime_errc::io_error, "sample repository: cannot write " + path.string() +
+                                                ": " + std::strerror(error));
   return caf::none;
 }
 
@@ -404,9 +413,9 @@ caf::error write_ignored_files(const std::filesystem::path& root) {
   for (int i = 0; i < 8; ++i) {
     const bool cpp = i % 2 == 0;
     const auto name = "build/generated/stub_" + std::to_string(i) + (cpp ? ".cpp" : ".py");
-    const auto content = std::string{cpp ? "//" : "#"} + " Generated by the build; do not edit.\n"
-                         + sample_legacy_function + "(\"generated\", \"stub " + std::to_string(i)
-                         + "\", 0)" + (cpp ? ";\n" : "\n");
+    const auto content = std::string{cpp ? "//" : "#"} + " Generated by the build; do not edit.\n" +
+                         sample_legacy_function + "(\"generated\", \"stub " + std::to_string(i) +
+                         "\", 0)" + (cpp ? ";\n" : "\n");
     if (auto failed = write_file(root / name, content))
       return failed;
   }
@@ -417,9 +426,9 @@ caf::error write_ignored_files(const std::filesystem::path& root) {
 
 caf::expected<std::vector<sample_file>> plan_sample_repo(const sample_repo_options& options) {
   if (options.files < min_files)
-    return make_error(runtime_errc::invalid_argument, "sample repository: files: expected at least "
-                                                        + std::to_string(min_files) + ", got "
-                                                        + std::to_string(options.files));
+    return make_error(runtime_errc::invalid_argument,
+                      "sample repository: files: expected at least " + std::to_string(min_files) +
+                        ", got " + std::to_string(options.files));
   if (options.legacy_percent > 100 || options.drift_percent > 100)
     return make_error(runtime_errc::invalid_argument,
                       "sample repository: legacy_percent and drift_percent: expected 0..100");
@@ -439,13 +448,13 @@ caf::expected<std::vector<sample_file>> plan_sample_repo(const sample_repo_optio
   }
   for (uint32_t i = 0; i < python; ++i)
     files.push_back({unique_stem(taken, "tools/" + rng.pick(packages) + "/",
-                                 rng.pick(qualifiers) + "_" + rng.pick(nouns))
-                       + ".py",
+                                 rng.pick(qualifiers) + "_" + rng.pick(nouns)) +
+                       ".py",
                      sample_language::python});
   for (uint32_t i = cpp + python; i < sources; ++i)
     files.push_back({unique_stem(taken, "scripts/" + rng.pick(areas) + "/",
-                                 rng.pick(verbs) + "_" + rng.pick(nouns))
-                       + ".sh",
+                                 rng.pick(verbs) + "_" + rng.pick(nouns)) +
+                       ".sh",
                      sample_language::shell});
   for (auto language : {sample_language::cpp, sample_language::python, sample_language::shell})
     mark(files, language, options.legacy_percent, &sample_file::calls_legacy, rng);
@@ -489,11 +498,11 @@ caf::error generate_sample_repo(const std::string& dir, const sample_repo_option
     return added.error();
   // A fixed identity and date make the commit, not only the tree, the same on every run.
   const std::string date = "2024-01-01T00:00:00+0000";
-  runtime::detail::git_command commit{{"-c", "user.name=Drover Demo", "-c", "user.email=demo@localhost",
-                                       "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify",
-                                       "-m", "Sample repository for drover demo"},
-                                      dir,
-                                      {{"GIT_AUTHOR_DATE", date}, {"GIT_COMMITTER_DATE", date}}};
+  runtime::detail::git_command commit{
+    {"-c", "user.name=Drover Demo", "-c", "user.email=demo@localhost", "-c", "commit.gpgsign=false",
+     "commit", "-q", "--no-verify", "-m", "Sample repository for drover demo"},
+    dir,
+    {{"GIT_AUTHOR_DATE", date}, {"GIT_COMMITTER_DATE", date}}};
   if (auto committed = runtime::detail::run_git(commit); !committed)
     return committed.error();
   return caf::none;

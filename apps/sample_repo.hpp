@@ -11,10 +11,10 @@ namespace drover::apps {
 
 /// The shape of the repository generate_sample_repo() makes.
 struct sample_repo_options {
-  uint32_t files = 3000;         ///< tracked files in all, README.md and dotfiles included
-  uint64_t seed = 1;             ///< the same seed and options give the same tree, byte for byte
-  uint32_t legacy_percent = 30;  ///< share of each language's files that call legacy_log
-  uint32_t drift_percent = 25;   ///< share of the C++ files that drift from .clang-format
+  uint32_t files = 3000;        ///< tracked files in all, README.md and dotfiles included
+  uint64_t seed = 1;            ///< the same seed and options give the same tree, byte for byte
+  uint32_t legacy_percent = 30; ///< share of each language's files that call legacy_log
+  uint32_t drift_percent = 25;  ///< share of the C++ files that drift from .clang-format
 };
 
 /// The language of a generated file; `other` is README.md and the dotfiles.
@@ -22,11 +22,11 @@ enum class sample_language : uint8_t { cpp, python, shell, other };
 
 /// One tracked file of the sample repository.
 struct sample_file {
-  std::string path;            ///< repository-relative, e.g. "src/net/frame_cache.cpp"
+  std::string path; ///< repository-relative, e.g. "src/net/frame_cache.cpp"
   sample_language language = sample_language::other;
-  bool calls_legacy = false;   ///< calls the deprecated `legacy_log(` (shell: `legacy_log `)
-  bool drifts = false;         ///< C++ only: indentation, trailing spaces or braces that
-                               ///< clang-format with the repository's .clang-format would change
+  bool calls_legacy = false; ///< calls the deprecated `legacy_log(` (shell: `legacy_log `)
+  bool drifts = false;       ///< C++ only: indentation, trailing spaces or braces that
+                             ///< clang-format with the repository's .clang-format would change
 };
 
 /// The name of the deprecated function the sample repository calls.

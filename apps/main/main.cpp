@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "print the versions of drover and its libraries");
 
   apps::demo_options demo_options;
-  auto* demo = app.add_subcommand("demo", "run jobs on a generated sample repository and show the results");
+  auto* demo =
+    app.add_subcommand("demo", "run jobs on a generated sample repository and show the results");
   demo->add_option("--files", demo_options.files, "files in the sample repository (default 3000)")
     ->type_name("N");
   add_config_flags(*demo, inputs, config_file);

@@ -104,8 +104,8 @@ TEST(SampleRepoTest, TracksTheRequestedFilesInTheRequestedLanguages) {
 TEST(SampleRepoTest, IgnoredBuildDirectoryIsWrittenButNotTracked) {
   temp_dir dir;
   generate(dir / "repo", small());
-  const auto ignored = lines_of(
-    git(dir / "repo", {"ls-files", "--others", "--ignored", "--exclude-standard"}));
+  const auto ignored =
+    lines_of(git(dir / "repo", {"ls-files", "--others", "--ignored", "--exclude-standard"}));
   EXPECT_GE(ignored.size(), 5u);
   for (const auto& path : ignored)
     EXPECT_EQ(path.rfind("build/", 0), 0u) << path;
@@ -137,7 +137,8 @@ TEST(SampleRepoTest, DeprecatedCallIsInExactlyThePlannedFiles) {
   EXPECT_EQ(grep("legacy_log("), code);
   EXPECT_EQ(grep("legacy_log "), calling(sample_language::shell));
   for (auto language : {sample_language::cpp, sample_language::python, sample_language::shell})
-    EXPECT_EQ(calling(language).size(), of_language(language).size() * options.legacy_percent / 100);
+    EXPECT_EQ(calling(language).size(),
+              of_language(language).size() * options.legacy_percent / 100);
   // The replacement is there already in files that were migrated before.
   EXPECT_GT(grep("log_event(").size(), code.size() / 2);
 }
@@ -149,7 +150,9 @@ TEST(SampleRepoTest, DriftingFilesAreTheOnesClangFormatChanges) {
   const auto options = small(400);
   generate(dir / "repo", options);
   const auto plan = plan_of(options);
-  runtime::process_spec spec{{"clang-format", "-i", "--style=file"}, dir / "repo"};
+  runtime::process_spec spec;
+  spec.argv = {"clang-format", "-i", "--style=file"};
+  spec.working_dir = dir / "repo";
   for (const auto& file : plan)
     if (file.language == sample_language::cpp)
       spec.argv.push_back(file.path);

@@ -52,8 +52,8 @@ std::set<std::string> files_containing(const std::string& repo, const std::strin
   for (const auto& line : lines_of(git(repo, {"grep", "-l", "-F", "-e", text, rev}))) {
     const auto path = line.substr(rev.size() + 1); // "REV:path"
     for (const auto& extension : extensions)
-      if (path.size() > extension.size()
-          && path.compare(path.size() - extension.size(), extension.size(), extension) == 0)
+      if (path.size() > extension.size() &&
+          path.compare(path.size() - extension.size(), extension.size(), extension) == 0)
         files.insert(path);
   }
   return files;
@@ -68,7 +68,8 @@ TEST(DemoTest, MigratesTheSampleRepositoryOnABranchAndLeavesTheRestAlone) {
     << out << err;
   const auto repo = data_dir + "/demo/repo";
 
-  const auto branches = lines_of(git(repo, {"for-each-ref", "--format=%(refname:short)", "refs/heads/drover/"}));
+  const auto branches =
+    lines_of(git(repo, {"for-each-ref", "--format=%(refname:short)", "refs/heads/drover/"}));
   ASSERT_THAT(branches, SizeIs(1));
   const auto& branch = branches.front();
   const std::vector<std::string> code = {".cpp", ".hpp", ".py"};
@@ -89,8 +90,9 @@ TEST(DemoTest, MigratesTheSampleRepositoryOnABranchAndLeavesTheRestAlone) {
   // A second run starts from a fresh sample repository.
   ASSERT_EQ(run_drover({"demo", "--files", "300", "--data-dir", data_dir}, out, err, 180s), 0)
     << out << err;
-  EXPECT_THAT(lines_of(git(repo, {"for-each-ref", "--format=%(refname:short)", "refs/heads/drover/"})),
-              SizeIs(1));
+  EXPECT_THAT(
+    lines_of(git(repo, {"for-each-ref", "--format=%(refname:short)", "refs/heads/drover/"})),
+    SizeIs(1));
 }
 
 } // namespace
