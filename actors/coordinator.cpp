@@ -11,6 +11,7 @@
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "runtime/job_outcome.hpp"
+#include "runtime/unix_clock.hpp"
 
 namespace drover::actors::detail {
 
@@ -43,12 +44,6 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 
 /// Items written per store batch while planning.
 constexpr size_t plan_batch_items = 1024;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 class coordinator_logic {
 public:
@@ -115,7 +110,7 @@ public:
     ++(report.result.ok ? st_.job.items_done : st_.job.items_failed);
     for (const auto& file : report.result.files)
       st_.job.files_changed += file.changed() ? 1 : 0;
-    st_.job.updated_unix_ms = now_ms();
+    st_.job.updated_unix_ms = runtime::unix_now_ms();
     auto batch = st_.services.db->batch();
     const auto key = runtime::item_key(st_.job.id, index);
     batch.put(runtime::column::items, key, runtime::encode(item));
@@ -282,7 +277,7 @@ private:
     st_.job.worktree = st_.workspace->root();
     st_.job.items_total = st_.items.size();
     st_.job.files_total = files;
-    st_.job.updated_unix_ms = now_ms();
+    st_.job.updated_unix_ms = runtime::unix_now_ms();
     // The plan counts once the job record says running: a crash before re-plans from scratch.
     store_batch.put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job));
     if (auto error = st_.services.db->write(store_batch, st_.services.writer->level()))
@@ -404,7 +399,7 @@ private:
 
   void set_final(job_state state) {
     st_.job.state = state;
-    st_.job.finished_unix_ms = now_ms();
+    st_.job.finished_unix_ms = runtime::unix_now_ms();
     st_.job.updated_unix_ms = st_.job.finished_unix_ms;
     if (auto error = st_.services.db->put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job),
                                           runtime::durability::power))

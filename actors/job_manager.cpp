@@ -12,6 +12,7 @@
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "runtime/job_report.hpp"
+#include "runtime/unix_clock.hpp"
 
 namespace drover::actors {
 
@@ -94,9 +95,7 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
       runtime::job_record job;
       job.id = new_job_id();
       job.spec = request.spec;
-      job.created_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+      job.created_unix_ms = runtime::unix_now_ms();
       job.updated_unix_ms = job.created_unix_ms;
       if (auto error = self->state.services.db->put(runtime::column::jobs, job.id,
                                                     runtime::encode(job), runtime::durability::power))

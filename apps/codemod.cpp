@@ -14,6 +14,7 @@
 
 #include "apps/commands.hpp"
 #include "runtime/error.hpp"
+#include "runtime/unix_clock.hpp"
 
 namespace drover::apps {
 
@@ -57,9 +58,8 @@ std::string escape_log_name(const std::string& name) {
 /// Appends one line for this invocation with a single write(2) on an O_APPEND descriptor:
 /// concurrent invocations then never interleave their lines.
 caf::error append_log_line(const std::string& log_file, const std::vector<std::string>& files) {
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-    std::chrono::system_clock::now().time_since_epoch());
-  std::string line = std::to_string(::getpid()) + "\t" + std::to_string(now.count()) + "\t";
+  std::string line =
+    std::to_string(::getpid()) + "\t" + std::to_string(runtime::unix_now_ms()) + "\t";
   for (size_t i = 0; i < files.size(); ++i)
     line += (i == 0 ? "" : ",") + escape_log_name(files[i]);
   line += '\n';

@@ -4,17 +4,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/unix_clock.hpp"
+
 namespace drover::cluster {
 
 namespace {
 
 constexpr auto max_request_time = std::chrono::seconds{10};
-
-int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Sends `request` to `target` and answers the peer with the typed reply `Reply`.
 template <class Reply, class Request>
@@ -53,7 +49,7 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
       auto target = state->context.local_actors.find(message.receiver.name);
       auto budget = std::chrono::milliseconds{max_request_time};
       if (message.deadline_unix_ms != 0)
-        budget = std::min(budget, std::chrono::milliseconds{message.deadline_unix_ms - now_unix_ms()});
+        budget = std::min(budget, std::chrono::milliseconds{message.deadline_unix_ms - runtime::unix_now_ms()});
       if (target == state->context.local_actors.end() || budget.count() <= 0) {
         state->undeliverable->increment();
         return;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "runtime/error.hpp"
+#include "runtime/unix_clock.hpp"
 #include "schemas/node_record_generated.h"
 
 namespace drover::runtime {
@@ -45,9 +46,7 @@ std::string write_record(const node_identity& identity) {
 } // namespace
 
 caf::expected<node_identity> record_boot(store& db) {
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+  const auto now = unix_now_ms();
   node_identity identity;
   if (auto stored = db.get(column::meta, record_key)) {
     auto previous = read_record(*stored);

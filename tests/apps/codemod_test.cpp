@@ -17,11 +17,13 @@
 
 #include "runtime/error.hpp"
 #include "tests/testing/temp_dir.hpp"
+#include "tests/testing/text.hpp"
 
 namespace drover::apps {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::lines_of;
 using testing::read_file;
 using testing::temp_dir;
 using testing::write_file;
@@ -51,14 +53,6 @@ rewrite_result rewrite(const codemod_options& options, const std::string& conten
   auto result = rewrite_content(*rule, content);
   EXPECT_TRUE(result) << runtime::describe(result.error());
   return result ? *result : rewrite_result{};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in{text};
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
 }
 
 ino_t inode_of(const std::string& path) {

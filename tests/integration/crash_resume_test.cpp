@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "runtime/unix_clock.hpp"
 #include "tests/testing/drover_process.hpp"
 #include "tests/testing/git_repo.hpp"
 #include "tests/testing/temp_dir.hpp"
@@ -39,12 +40,6 @@ std::string replaced(std::string text) {
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
     text.replace(at, from.size(), "new_call("), at += 9;
   return text;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 class running_node {
@@ -142,7 +137,7 @@ TEST(CrashResumeTest, SigkilledNodeResumesToTheSameOutcomeWithoutRerunningRecord
     kills_while_running += state == "succeeded" ? 0 : 1;
     node.process().signal(SIGKILL);
     ASSERT_TRUE(node.process().wait(10s));
-    kill_points.emplace_back(now_ms(), recorded_files(dir / "data", id));
+    kill_points.emplace_back(runtime::unix_now_ms(), recorded_files(dir / "data", id));
   }
   EXPECT_GE(kills_while_running, 5) << "the job ended before the node was killed five times";
 

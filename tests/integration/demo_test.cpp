@@ -11,6 +11,7 @@
 #include "runtime/process_runner.hpp"
 #include "tests/testing/drover_process.hpp"
 #include "tests/testing/temp_dir.hpp"
+#include "tests/testing/text.hpp"
 
 namespace drover::testing {
 namespace {
@@ -34,14 +35,6 @@ std::string git(const std::string& repo, std::vector<std::string> args) {
     return {};
   EXPECT_LE(result->exit_code, 1) << result->err;
   return result->exit_code == 0 ? result->out : std::string{};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in{text};
-  for (std::string line; std::getline(in, line);)
-    lines.push_back(line);
-  return lines;
 }
 
 /// Returns the files of revision `rev` that contain `text` and end in one of `extensions`.
