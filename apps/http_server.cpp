@@ -1,5 +1,7 @@
 #include "apps/http_server.hpp"
 
+#include <chrono>
+
 #include <httplib.h>
 
 #include "runtime/error.hpp"
@@ -32,7 +34,14 @@ caf::expected<uint16_t> http_server::bind(const runtime::host_port& address, con
 }
 
 void http_server::start() {
-  thread_ = std::thread{[this] { server_->listen_after_bind(); }};
+  thread_ = std::thread{[this] {
+    server_->listen_after_bind();
+    finished_ = true;
+  }};
+  // cpp-httplib's stop() does nothing until the server runs: a stop right after start would
+  // leave the thread in accept() forever. Return only once it runs (or gave up).
+  while (!server_->is_running() && !finished_)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
 }
 
 void http_server::stop() {
