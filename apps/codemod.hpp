@@ -2,16 +2,12 @@
 
 #include <cstddef>
 #include <optional>
-// GCC 12 reports false -Wmaybe-uninitialized warnings inside <regex> when optimizing with
-// sanitizers (GCC PR 105616); the pragma covers the header's code wherever it is inlined.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <regex>
-#pragma GCC diagnostic pop
 #include <string>
 #include <vector>
 
 #include <caf/expected.hpp>
+
+#include "runtime/detail/regex.hpp"
 
 namespace drover::apps {
 

@@ -1,5 +1,7 @@
 #include "apps/job_request.hpp"
 
+#include <algorithm>
+
 #include "runtime/error.hpp"
 
 namespace drover::apps {
@@ -47,11 +49,13 @@ caf::expected<runtime::job_spec> parse_job_request(const nlohmann::json& request
     return bad("(body)", "a JSON object");
   static const char* known[] = {"repo", "include", "exclude", "tools",     "args",
                                 "mode", "base",    "branch",  "batch_size"};
-  for (const auto& [key, value] : request.items())
+  for (const auto& item : request.items()) {
+    const auto& key = item.key();
     if (std::find_if(std::begin(known), std::end(known), [&](const char* name) { return key == name; })
         == std::end(known))
       return bad(key, "no such field (known: repo, include, exclude, tools, args, mode, base, "
                       "branch, batch_size)");
+  }
   runtime::job_spec spec;
   std::string mode = "advise";
   for (auto error : {read_string(request, "repo", spec.repo, true),

@@ -19,12 +19,12 @@ node_client::node_client(const std::string& base_url)
 node_client::~node_client() = default;
 
 caf::expected<nlohmann::json> node_client::get(const std::string& path) {
-  auto result = client_->Get(path.c_str());
+  auto result = client_->Get(path);
   return answer(&result, "GET " + base_url_ + path);
 }
 
 caf::expected<nlohmann::json> node_client::post(const std::string& path, const nlohmann::json& body) {
-  auto result = client_->Post(path.c_str(), body.dump(), "application/json");
+  auto result = client_->Post(path, body.dump(), "application/json");
   return answer(&result, "POST " + base_url_ + path);
 }
 

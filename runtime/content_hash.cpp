@@ -50,7 +50,7 @@ caf::expected<std::string> hash_file(const std::string& path) {
   std::unique_ptr<XXH3_state_t, state_deleter> state{XXH3_createState()};
   if (state == nullptr || XXH3_64bits_reset(state.get()) != XXH_OK)
     return make_error(runtime_errc::io_error, "cannot allocate a hash state for " + path);
-  std::array<char, 64 * 1024> buffer;
+  std::array<char, 64U * 1024U> buffer;
   for (;;) {
     const auto count = ::read(fd, buffer.data(), buffer.size());
     if (count == 0)

@@ -10,7 +10,7 @@ namespace drover::runtime {
 
 namespace {
 
-constexpr size_t findings_cap = 64 * 1024;
+constexpr size_t findings_cap = 64U * 1024U;
 
 std::string tried_before(const item_result& result) {
   std::string tried;

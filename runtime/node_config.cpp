@@ -27,7 +27,7 @@ std::string default_data_dir() {
   return "drover-data";
 }
 
-key_spec address_key(std::string name, std::string default_value, bool zmq_scheme,
+key_spec address_key(std::string name, const std::string& default_value, bool zmq_scheme,
                      host_port node_config::*field) {
   const std::string prefix = zmq_scheme ? "tcp://" : "";
   return {std::move(name), [default_value] { return default_value; },

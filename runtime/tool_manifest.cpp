@@ -6,13 +6,8 @@
 #include <cstring>
 #include <functional>
 #include <map>
-// GCC 12 reports false -Wmaybe-uninitialized warnings inside <regex> when optimizing with
-// sanitizers (GCC PR 105616); the pragma covers the header's code wherever it is inlined.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <regex>
-#pragma GCC diagnostic pop
 
+#include "runtime/detail/regex.hpp"
 #include "runtime/error.hpp"
 #include "runtime/yaml_field_reader.hpp"
 

@@ -20,7 +20,7 @@ namespace drover::runtime::detail {
 namespace {
 
 /// Keeps at most this much of git's stderr: enough for any message, bounded for a chatty git.
-constexpr size_t max_stderr = 64 * 1024;
+constexpr size_t max_stderr = 64U * 1024U;
 
 /// Variables that would point git at another repository, index or pathspec mode than the
 /// `-C` directory implies; a Drover started from a git hook inherits some of them.
@@ -115,7 +115,7 @@ std::string describe_command(const git_command& command) {
 /// Reads both pipes until both reach end of file. Returns 0 or the errno of a failed poll.
 int drain(unique_fd& out, unique_fd& err, std::string& errors,
           const std::function<void(std::string_view)>& on_stdout) {
-  std::array<char, 64 * 1024> buffer;
+  std::array<char, 64U * 1024U> buffer;
   while (out.get() >= 0 || err.get() >= 0) {
     std::array<pollfd, 2> fds = {pollfd{out.get(), POLLIN, 0}, pollfd{err.get(), POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
