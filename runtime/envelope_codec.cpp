@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "runtime/detail/aligned_bytes.hpp"
 #include "runtime/error.hpp"
 #include "schemas/envelope_generated.h"
 
@@ -96,6 +97,8 @@ caf::expected<envelope> decode(const uint8_t* data, size_t size, const decode_li
     return make_error(runtime_errc::invalid_buffer,
                       "envelope of " + std::to_string(size) + " bytes exceeds the limit of "
                         + std::to_string(limits.max_bytes));
+  const detail::aligned_bytes aligned{{reinterpret_cast<const char*>(data), size}};
+  data = aligned.data();
   if (size < sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength
       || !fb::EnvelopeBufferHasIdentifier(data))
     return make_error(runtime_errc::invalid_buffer,

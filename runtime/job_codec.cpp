@@ -1,5 +1,6 @@
 #include "runtime/job_codec.hpp"
 
+#include "runtime/detail/aligned_bytes.hpp"
 #include "runtime/error.hpp"
 #include "schemas/job_generated.h"
 
@@ -35,12 +36,11 @@ std::string finish(builder_t& builder) {
 
 /// Verifies `bytes` as a buffer whose root is `Table` and returns the root, or nothing.
 template <class Table>
-const Table* verified_root(std::string_view bytes) {
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  flatbuffers::Verifier verifier{data, bytes.size()};
+const Table* verified_root(const detail::aligned_bytes& bytes) {
+  flatbuffers::Verifier verifier{bytes.data(), bytes.size()};
   if (!verifier.VerifyBuffer<Table>(nullptr))
     return nullptr;
-  return flatbuffers::GetRoot<Table>(data);
+  return flatbuffers::GetRoot<Table>(bytes.data());
 }
 
 caf::error corrupt(const char* what) {
@@ -95,7 +95,8 @@ std::string encode(const item_result& result) {
 }
 
 caf::expected<job_record> decode_job(std::string_view bytes) {
-  const auto* root = verified_root<fb::JobRecord>(bytes);
+  const detail::aligned_bytes aligned{bytes};
+  const auto* root = verified_root<fb::JobRecord>(aligned);
   if (root == nullptr)
     return corrupt("job record");
   job_record record;
@@ -131,7 +132,8 @@ caf::expected<job_record> decode_job(std::string_view bytes) {
 }
 
 caf::expected<item_record> decode_item(std::string_view bytes) {
-  const auto* root = verified_root<fb::ItemRecord>(bytes);
+  const detail::aligned_bytes aligned{bytes};
+  const auto* root = verified_root<fb::ItemRecord>(aligned);
   if (root == nullptr)
     return corrupt("item record");
   return item_record{root->index(), read_strings(root->files()),
@@ -139,7 +141,8 @@ caf::expected<item_record> decode_item(std::string_view bytes) {
 }
 
 caf::expected<item_result> decode_result(std::string_view bytes) {
-  const auto* root = verified_root<fb::ItemResult>(bytes);
+  const detail::aligned_bytes aligned{bytes};
+  const auto* root = verified_root<fb::ItemResult>(aligned);
   if (root == nullptr)
     return corrupt("item result");
   item_result result;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "runtime/detail/aligned_bytes.hpp"
 #include "runtime/error.hpp"
 #include "runtime/unix_clock.hpp"
 #include "schemas/node_record_generated.h"
@@ -24,11 +25,11 @@ std::string random_node_id() {
 }
 
 caf::expected<node_identity> read_record(const std::string& bytes) {
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  flatbuffers::Verifier verifier{data, bytes.size()};
+  const detail::aligned_bytes aligned{bytes};
+  flatbuffers::Verifier verifier{aligned.data(), aligned.size()};
   if (!disk::VerifyNodeRecordBuffer(verifier))
     return make_error(runtime_errc::corruption, "the node record in the store does not verify");
-  const auto* record = disk::GetNodeRecord(data);
+  const auto* record = disk::GetNodeRecord(aligned.data());
   if (record->node_id() == nullptr || record->node_id()->size() == 0)
     return make_error(runtime_errc::corruption, "the node record in the store has no node id");
   return node_identity{record->node_id()->str(), record->boot_count(), record->first_boot_unix_ms(),

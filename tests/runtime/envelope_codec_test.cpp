@@ -42,6 +42,16 @@ TEST(EnvelopeCodecTest, KeepsMessageFields) {
   EXPECT_EQ(body.boot_count, 3U);
 }
 
+TEST(EnvelopeCodecTest, DecodesAMisalignedBuffer) {
+  // A ZeroMQ frame or a RocksDB value may start at any address.
+  const auto bytes = encode(sample_envelope());
+  std::vector<uint8_t> shifted(bytes.size() + 3);
+  std::copy(bytes.begin(), bytes.end(), shifted.begin() + 3);
+  auto decoded = decode(shifted.data() + 3, bytes.size());
+  ASSERT_TRUE(decoded) << describe(decoded.error());
+  EXPECT_EQ(std::get<pong>(decoded->message).node_id, "b1c2");
+}
+
 TEST(EnvelopeCodecTest, RejectsTruncationsThatCutIntoTheContent) {
   // Trailing alignment padding may be cut without loss; anything accepted must be intact.
   const auto bytes = encode(sample_envelope());
