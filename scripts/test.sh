@@ -17,7 +17,7 @@ if [ "${DROVER_SKIP_SANITIZE:-0}" != "1" ]; then
     [ -d "tests/${suite%_tests}" ] && existing+=("$suite")
   done
   DROVER_BUILD_DIR=build-sanitize scripts/build.sh -DDROVER_SANITIZE=ON -DDROVER_BUILD_BENCH=OFF \
-    -- drover "${existing[@]}"
+    -- "${existing[@]}"
   labels="$(printf '%s|' "${existing[@]%_tests}")"
   (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j "$(nproc)" --timeout 900 -L "^(${labels%|})$")
