@@ -327,6 +327,14 @@ caf::expected<std::string> workspace::run_on_changes(std::vector<std::string> ar
   if (error && error != std::errc::no_such_file_or_directory)
     return make_error(runtime_errc::io_error,
                       "cannot copy the index of " + root_ + ": " + error.message());
+  // Git trusts a cached stat only for files older than the index file itself ("racy git"):
+  // the copy keeps the original's time, or a same-size edit made in the index's second
+  // would look unchanged and be missing from the patch.
+  if (!error)
+    fs::last_write_time(index.path, fs::last_write_time(git_dir_ + "/index"), error);
+  if (error && error != std::errc::no_such_file_or_directory)
+    return make_error(runtime_errc::io_error,
+                      "cannot copy the index of " + root_ + ": " + error.message());
   std::vector<std::pair<std::string, std::string>> env = {{"GIT_INDEX_FILE", index.path}};
   if (auto staged = run_git(git_command{{"add", "-A"}, root_, env}); !staged)
     return staged.error();
