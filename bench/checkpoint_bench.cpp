@@ -1,0 +1,450 @@
+// Checkpoint throughput: item results recorded per second through runtime::checkpoint_writer,
+// each submission shaped like the coordinator's on_report (one store_batch with the item
+// record, the item result and the job record), with many submitters at once; printed as a
+// ratio against raw RocksDB WriteBatches of the same records in the same process (the ceiling
+// the writer's group commit can approach), for `process` and `power` durability.
+//
+//   build-bench/bench/checkpoint_bench                       # everything, then a summary
+//   build-bench/bench/checkpoint_bench --benchmark_filter=/power/  # one durability level
+//   CHECKPOINT_BENCH_FILES=5 build-bench/bench/checkpoint_bench      # smaller records
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "observability/prometheus_metrics.hpp"
+#include "runtime/checkpoint_writer.hpp"
+#include "runtime/error.hpp"
+#include "runtime/job_codec.hpp"
+#include "runtime/job_model.hpp"
+#include "runtime/store.hpp"
+
+namespace {
+
+using drover::runtime::column;
+using drover::runtime::durability;
+namespace runtime = drover::runtime;
+
+/// Files per item (and per result): 50 like a clang-format item; CHECKPOINT_BENCH_FILES=N
+/// overrides it to see how the record size moves the figures.
+size_t files_per_item = 50;
+/// Distinct item/result variants per submitter, so that values differ like real ones do.
+constexpr size_t variants = 16;
+/// Item results per raw WriteBatch: what one group commit of the writer would ideally hold.
+constexpr size_t raw_group = 64;
+/// Item results per benchmark iteration (split between the submitters).
+constexpr size_t results_per_iteration = 8192;
+
+/// A fresh directory under /tmp, removed with everything in it on destruction.
+class temp_dir {
+public:
+  temp_dir() {
+    char name[] = "/tmp/drover-checkpoint-bench-XXXXXX";
+    if (mkdtemp(name) == nullptr) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
+    path_ = name;
+  }
+  ~temp_dir() {
+    std::error_code ignored; // a benchmark that cannot clean /tmp has nothing better to do
+    std::filesystem::remove_all(path_, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+std::string hex(uint64_t value, int digits) {
+  static constexpr char alphabet[] = "0123456789abcdef";
+  std::string text(static_cast<size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i, value >>= 4)
+    text[static_cast<size_t>(i)] = alphabet[value & 0xf];
+  return text;
+}
+
+/// splitmix64: distinct, well-spread hashes for made-up file contents.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+runtime::job_record make_job(const std::string& id) {
+  runtime::job_record job;
+  job.id = id;
+  job.spec.repo = "/srv/git/monorepo";
+  job.spec.include = {"**/*.h", "**/*.cpp"};
+  job.spec.exclude = {"third_party/**"};
+  job.spec.tools = {"clang-format"};
+  job.spec.mode = runtime::job_mode::apply;
+  job.spec.batch_size = static_cast<uint32_t>(files_per_item);
+  job.state = runtime::job_state::running;
+  job.base_commit = hex(mix(1), 16) + hex(mix(2), 16) + hex(mix(3), 8);
+  job.worktree = "/var/lib/drover/jobs/" + id + "/worktree";
+  job.created_unix_ms = job.updated_unix_ms = now_ms();
+  job.items_total = 2000;
+  job.files_total = job.items_total * files_per_item;
+  return job;
+}
+
+/// One item's record and result as the coordinator stores them: 50 files, one clang-format
+/// attempt, about one file in five changed.
+struct item_variant {
+  runtime::item_record item;
+  runtime::item_result result;
+};
+
+item_variant make_variant(uint64_t seed) {
+  item_variant made;
+  made.item.state = runtime::item_state::done;
+  made.item.epoch = 1;
+  made.item.attempts = 1;
+  made.result.ok = true;
+  made.result.tool = "clang-format";
+  made.result.tool_version = "14.0.6";
+  made.result.duration_ms = 180;
+  for (size_t f = 0; f < files_per_item; ++f) {
+    const auto h = mix(seed * files_per_item + f);
+    char path[96];
+    std::snprintf(path, sizeof(path), "src/component_%03u/detail/module_%05u_impl.cpp",
+                  static_cast<unsigned>(h % 1000), static_cast<unsigned>((h >> 12) % 100000));
+    made.item.files.emplace_back(path);
+    runtime::file_result file;
+    file.path = path;
+    file.hash_before = hex(h, 16);
+    file.hash_after = (h >> 40) % 5 == 0 ? hex(mix(h), 16) : file.hash_before;
+    made.result.files.push_back(std::move(file));
+  }
+  runtime::tool_attempt attempt;
+  attempt.tool = "clang-format";
+  attempt.version = "14.0.6";
+  attempt.outcome = "success";
+  attempt.duration_ms = 180;
+  made.result.attempts.push_back(std::move(attempt));
+  return made;
+}
+
+/// Results per second of the last (reported) run of each benchmark, for the ratios.
+std::mutex rates_mutex;
+std::map<std::string, double> rates;
+
+std::string level_name(durability level) {
+  return level == durability::power ? "power" : "process";
+}
+
+std::string raw_key(durability level) {
+  return "raw/" + level_name(level);
+}
+
+/// The raw peer: the same column families and the same encoded values written straight
+/// through rocksdb::DB from one thread, `group` item results (3 puts each) per WriteBatch,
+/// synced for power durability.
+void raw_rocksdb(benchmark::State& state) {
+  const auto level = state.range(0) != 0 ? durability::power : durability::process;
+  const auto group = static_cast<size_t>(state.range(1));
+  temp_dir dir;
+  rocksdb::DBOptions options; // as runtime::store::open
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families{
+    {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
+  for (auto kind : {column::meta, column::jobs, column::items, column::results, column::tools,
+                    column::tool_stats, column::audit})
+    families.emplace_back(runtime::to_string(kind), rocksdb::ColumnFamilyOptions{});
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::Open(options, dir.path() + "/store", families, &handles, &raw);
+  if (!status.ok()) {
+    state.SkipWithError(status.ToString().c_str());
+    return;
+  }
+  std::unique_ptr<rocksdb::DB> db{raw};
+  auto* items_cf = handles[static_cast<size_t>(column::items) + 1];
+  auto* results_cf = handles[static_cast<size_t>(column::results) + 1];
+  auto* jobs_cf = handles[static_cast<size_t>(column::jobs) + 1];
+
+  // Pre-encoded: this peer measures RocksDB alone.
+  const std::string job_id = "0f3a9c2e5b7d1846";
+  auto job = make_job(job_id);
+  std::vector<std::string> item_values, result_values, job_values;
+  for (size_t v = 0; v < variants; ++v) {
+    auto variant = make_variant(v);
+    variant.item.index = variant.result.index = static_cast<uint32_t>(v);
+    item_values.push_back(runtime::encode(variant.item));
+    result_values.push_back(runtime::encode(variant.result));
+    ++job.items_done;
+    job_values.push_back(runtime::encode(job));
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = level == durability::power;
+  const size_t per_iteration = group * 128;
+  uint32_t index = 0;
+  size_t results = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    for (size_t done = 0; done < per_iteration; done += group) {
+      rocksdb::WriteBatch batch;
+      for (size_t i = 0; i < group; ++i, ++index) {
+        const auto key = runtime::item_key(job_id, index);
+        const auto v = index % variants;
+        batch.Put(items_cf, key, item_values[v]).PermitUncheckedError();
+        batch.Put(results_cf, key, result_values[v]).PermitUncheckedError();
+        batch.Put(jobs_cf, job_id, job_values[v]).PermitUncheckedError();
+      }
+      status = db->Write(write_options, &batch);
+      if (!status.ok()) {
+        state.SkipWithError(status.ToString().c_str());
+        break;
+      }
+    }
+    results += per_iteration;
+  }
+  const double seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  state.SetItemsProcessed(static_cast<int64_t>(results));
+  state.counters["bytes_per_result"] =
+    static_cast<double>(item_values[0].size() + result_values[0].size() + job_values[0].size());
+  if (group == raw_group) {
+    std::lock_guard guard{rates_mutex};
+    rates[raw_key(level)] = static_cast<double>(results) / seconds;
+  }
+  for (auto* handle : handles)
+    db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  db->Close().PermitUncheckedError();
+}
+
+/// One coordinator's side of the benchmark: its job, its item variants and its acknowledgements.
+class submitter {
+public:
+  submitter(std::string job_id, uint64_t seed) : job_(make_job(job_id)) {
+    for (size_t v = 0; v < variants; ++v)
+      variants_.push_back(make_variant(seed * variants + v));
+  }
+
+  /// Records `count` results as on_report does, at most `window` unacknowledged at a time,
+  /// and returns once all are durable.
+  void run(runtime::store& db, runtime::checkpoint_writer& writer, size_t count, size_t window) {
+    for (size_t i = 0; i < count; ++i) {
+      {
+        std::unique_lock lock{mutex_};
+        acked_.wait(lock, [&] { return outstanding_ < window; });
+        ++outstanding_;
+      }
+      const auto index = next_index_++;
+      auto& variant = variants_[index % variants];
+      variant.item.index = variant.result.index = index;
+      ++job_.items_done;
+      job_.updated_unix_ms = now_ms();
+      auto batch = db.batch();
+      const auto key = runtime::item_key(job_.id, index);
+      batch.put(column::items, key, runtime::encode(variant.item));
+      batch.put(column::results, key, runtime::encode(variant.result));
+      batch.put(column::jobs, job_.id, runtime::encode(job_));
+      writer.submit(std::move(batch), [this](const caf::error& error) {
+        std::lock_guard guard{mutex_};
+        if (error && !error_)
+          error_ = error;
+        --outstanding_;
+        acked_.notify_one();
+      });
+    }
+    std::unique_lock lock{mutex_};
+    acked_.wait(lock, [&] { return outstanding_ == 0; });
+  }
+
+  /// Returns the first write error, if any.
+  caf::error error() {
+    std::lock_guard guard{mutex_};
+    return error_;
+  }
+
+private:
+  runtime::job_record job_;
+  std::vector<item_variant> variants_;
+  uint32_t next_index_ = 0;
+  std::mutex mutex_; // guards outstanding_ and error_
+  std::condition_variable acked_;
+  size_t outstanding_ = 0;
+  caf::error error_;
+};
+
+/// Returns the value of the sample line `name` in Prometheus text, or 0.
+double sample(const std::string& text, const std::string& name) {
+  std::istringstream lines{text};
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.compare(0, name.size() + 1, name + " ") == 0)
+      return std::strtod(line.c_str() + name.size() + 1, nullptr);
+  return 0;
+}
+
+/// Drover: `submitters` threads (coordinators) with up to `window` unacknowledged submissions
+/// each, through one checkpoint_writer on a runtime::store.
+void checkpoint_writer(benchmark::State& state) {
+  const auto level = state.range(0) != 0 ? durability::power : durability::process;
+  const auto submitters = static_cast<size_t>(state.range(1));
+  const auto window = static_cast<size_t>(state.range(2));
+  temp_dir dir;
+  auto opened = runtime::store::open(dir.path() + "/store");
+  if (!opened) {
+    state.SkipWithError(runtime::describe(opened.error()).c_str());
+    return;
+  }
+  auto db = std::move(*opened);
+  drover::observability::prometheus_metrics metrics;
+  std::vector<std::unique_ptr<submitter>> coordinators;
+  for (size_t s = 0; s < submitters; ++s)
+    coordinators.push_back(std::make_unique<submitter>(hex(mix(1000 + s), 16), s));
+  const size_t per_submitter = results_per_iteration / submitters;
+  size_t results = 0;
+  double seconds = 0;
+  {
+    runtime::checkpoint_writer writer{*db, level, metrics};
+    const auto started = std::chrono::steady_clock::now();
+    for (auto _ : state) {
+      std::vector<std::thread> threads;
+      for (auto& coordinator : coordinators)
+        threads.emplace_back([&, c = coordinator.get()] { c->run(*db, writer, per_submitter, window); });
+      for (auto& thread : threads)
+        thread.join();
+      results += per_submitter * submitters;
+    }
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  for (auto& coordinator : coordinators)
+    if (auto error = coordinator->error()) {
+      state.SkipWithError(runtime::describe(error).c_str());
+      return;
+    }
+  const auto rate = static_cast<double>(results) / seconds;
+  state.SetItemsProcessed(static_cast<int64_t>(results));
+  const auto text = metrics.render_text();
+  const auto groups = sample(text, "drover_checkpoint_group_size_count");
+  if (groups > 0)
+    state.counters["avg_group"] = sample(text, "drover_checkpoint_group_size_sum") / groups;
+  std::lock_guard guard{rates_mutex};
+  const auto raw = rates.find(raw_key(level));
+  if (raw != rates.end())
+    state.counters["vs_raw"] = rate / raw->second;
+  rates["writer/" + level_name(level) + "/" + std::to_string(submitters) + "x"
+        + std::to_string(window)] = rate;
+}
+
+/// What one submission costs the coordinator before the writer sees it: three encodes and a
+/// store_batch (single thread, no store writes).
+void encode_submission(benchmark::State& state) {
+  temp_dir dir;
+  auto opened = runtime::store::open(dir.path() + "/store");
+  if (!opened) {
+    state.SkipWithError(runtime::describe(opened.error()).c_str());
+    return;
+  }
+  auto db = std::move(*opened);
+  auto job = make_job("0f3a9c2e5b7d1846");
+  auto variant = make_variant(7);
+  uint32_t index = 0;
+  for (auto _ : state) {
+    variant.item.index = variant.result.index = index++;
+    ++job.items_done;
+    auto batch = db->batch();
+    const auto key = runtime::item_key(job.id, variant.item.index);
+    batch.put(column::items, key, runtime::encode(variant.item));
+    batch.put(column::results, key, runtime::encode(variant.result));
+    batch.put(column::jobs, job.id, runtime::encode(job));
+    benchmark::DoNotOptimize(batch);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+/// Registers, per durability level, the raw peer first and then the writer runs compared with
+/// it: names like "checkpoint_writer/power/submitters:16/window:16".
+void register_benchmarks() {
+  benchmark::RegisterBenchmark("encode_submission", encode_submission);
+  for (auto power : {0, 1}) {
+    const std::string level = power != 0 ? "power" : "process";
+    std::vector<int64_t> groups{raw_group};
+    if (power != 0)
+      groups.push_back(1); // one fsync per result: what group commit avoids
+    for (auto group : groups)
+      benchmark::RegisterBenchmark(("raw_rocksdb/" + level + "/group:" + std::to_string(group)).c_str(),
+                                   raw_rocksdb)
+        ->Args({power, group})
+        ->UseRealTime()
+        ->MinTime(1.0);
+    for (auto [submitters, window] : {std::pair<int64_t, int64_t>{16, 16}, {64, 4}})
+      benchmark::RegisterBenchmark(("checkpoint_writer/" + level + "/submitters:" + std::to_string(submitters)
+                                    + "/window:" + std::to_string(window))
+                                     .c_str(),
+                                   checkpoint_writer)
+        ->Args({power, submitters, window})
+        ->UseRealTime()
+        ->MinTime(1.0);
+  }
+}
+
+void print_summary() {
+  std::lock_guard guard{rates_mutex};
+  const std::map<std::string, double> targets{{"process", 100000}, {"power", 40000}};
+  std::printf("\nsummary (item results of %zu files, item results/s; ratio = drover checkpoint_writer / raw "
+              "RocksDB batches of %zu results in this process)\n",
+              files_per_item, raw_group);
+  for (const auto& [name, rate] : rates) {
+    if (name.rfind("writer/", 0) != 0)
+      continue;
+    const auto level = name.substr(7, name.find('/', 7) - 7);
+    const auto raw = rates.find("raw/" + level);
+    std::printf("  %-24s %10.0f results/s  target >= %.0f (%s)", name.c_str(), rate,
+                targets.at(level), rate >= targets.at(level) ? "met" : "MISSED");
+    if (raw != rates.end())
+      std::printf("  raw %10.0f results/s  ratio %.3f", raw->second, rate / raw->second);
+    std::printf("\n");
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+#ifndef NDEBUG
+  std::fprintf(stderr, "checkpoint_bench: built without NDEBUG; figures count only from a "
+                       "-DCMAKE_BUILD_TYPE=Release build\n");
+#endif
+  if (const char* files = std::getenv("CHECKPOINT_BENCH_FILES"))
+    files_per_item = std::max<size_t>(1, std::strtoul(files, nullptr, 10));
+  benchmark::AddCustomContext("files_per_item", std::to_string(files_per_item));
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  print_summary();
+  return 0;
+}
