@@ -58,6 +58,20 @@ caf::result<runtime::job_record> ask_coordinator(caf::stateful_actor<job_manager
   return promise;
 }
 
+/// Answers `atom` about job `id`: its coordinator while it runs, else its stored record (a job
+/// that is over has nothing left to cancel).
+template <class Atom>
+caf::result<runtime::job_record> ask_about(caf::stateful_actor<job_manager_state>* self,
+                                           const std::string& id, Atom atom) {
+  auto live = self->state.live.find(id);
+  if (live != self->state.live.end())
+    return ask_coordinator(self, live->second, atom);
+  auto job = stored_job(self->state.services, id);
+  if (!job)
+    return std::move(job.error());
+  return std::move(*job);
+}
+
 } // namespace
 
 std::string new_job_id() {
@@ -106,30 +120,14 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
       start_coordinator(self, job.id);
       return job.id;
     },
-    [self](status_atom, const std::string& id) -> caf::result<runtime::job_record> {
-      auto live = self->state.live.find(id);
-      if (live != self->state.live.end())
-        return ask_coordinator(self, live->second, status_atom::value);
-      auto job = stored_job(self->state.services, id);
-      if (!job)
-        return std::move(job.error());
-      return std::move(*job);
-    },
+    [self](status_atom atom, const std::string& id) { return ask_about(self, id, atom); },
     [self](list_atom) -> caf::result<std::vector<runtime::job_record>> {
       auto jobs = runtime::list_jobs(*self->state.services.db);
       if (!jobs)
         return std::move(jobs.error());
       return std::move(*jobs);
     },
-    [self](cancel_atom, const std::string& id) -> caf::result<runtime::job_record> {
-      auto live = self->state.live.find(id);
-      if (live != self->state.live.end())
-        return ask_coordinator(self, live->second, cancel_atom::value);
-      auto job = stored_job(self->state.services, id);
-      if (!job)
-        return std::move(job.error());
-      return std::move(*job); // already over: nothing to cancel
-    },
+    [self](cancel_atom atom, const std::string& id) { return ask_about(self, id, atom); },
   };
 }
 
