@@ -135,12 +135,17 @@ wait_job() {
   return 1
 }
 
-# Makes a git repository of the files in $1 (already in place): one commit, fixed identity.
+# Makes a git repository of the files in $1 (already in place): one commit, fixed identity,
+# packed now and never again in the background (a detached `gc --auto` would race with the
+# copies and the runs).
 commit_all() {
   git -C "$1" init -q -b main
+  git -C "$1" config gc.auto 0
+  git -C "$1" config maintenance.auto false
   git -C "$1" add -A
   git -C "$1" -c user.name=bench -c user.email=bench@localhost -c commit.gpgsign=false \
     commit -q -m "bench corpus"
+  git -C "$1" gc -q
 }
 
 # Fails unless the working trees $1 and $2 are byte-identical (.git excluded).
