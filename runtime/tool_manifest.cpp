@@ -35,7 +35,8 @@ bool is_capability(const std::string& text) {
   return made_of(text, false, "-");
 }
 
-bool is_language(const std::string& text) {
+/// A language or search tag: lowercase, digits and "+#._-" (c++, c#, node.js, shell).
+bool is_word(const std::string& text) {
   return made_of(text, true, "+#._-");
 }
 
@@ -210,7 +211,12 @@ caf::expected<tool_manifest> read_manifest(const YAML::Node& root, const std::st
      }},
     {"languages", true, "a list of languages (empty for any language)",
      [&](const yaml_field& v) {
-       return reader.text_list(v, "languages of [a-z0-9+#._-]+", false, manifest.languages, is_language);
+       return reader.text_list(v, "languages of [a-z0-9+#._-]+", false, manifest.languages, is_word);
+     }},
+    {"tags", false, "",
+     [&](const yaml_field& v) {
+       return reader.text_list(v, "search words of [a-z0-9+#._-]+ (tool names, synonyms)", false,
+                               manifest.tags, is_word);
      }},
     {"file_patterns", true, "a non-empty list of globs such as \"*.cpp\"",
      [&](const yaml_field& v) {

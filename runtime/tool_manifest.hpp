@@ -71,6 +71,7 @@ struct tool_manifest {
   std::string description;
   std::vector<std::string> capabilities;  ///< non-empty, each [a-z-]+ (format, lint, fix, ...)
   std::vector<std::string> languages;     ///< empty means any language
+  std::vector<std::string> tags;          ///< extra search words (synonyms, ecosystems)
   std::vector<std::string> file_patterns; ///< non-empty globs, e.g. "*.cpp", "**/*.py"
   /// The command template. Whole-element placeholders: "{files}" (the batch), "{file}" (one
   /// file), "{args}" (the job's extra arguments); "{workspace}" may appear inside an element.
