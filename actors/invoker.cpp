@@ -121,9 +121,8 @@ public:
     }
     const auto& manifest = st_.setup.chain[st_.tool];
     runtime::process_spec spec;
-    spec.argv = st_.invocations[st_.next_invocation];
-    if (spec.argv[0] == "drover")
-      spec.argv[0] = st_.setup.services.drover_binary;
+    spec.argv = runtime::with_drover_binary(st_.invocations[st_.next_invocation],
+                                            st_.setup.services.drover_binary);
     spec.working_dir = st_.setup.worktree;
     spec.env_allow.insert(spec.env_allow.end(), manifest.env_allow.begin(), manifest.env_allow.end());
     spec.timeout = duration_cast<milliseconds>(manifest.timeout);

@@ -1,6 +1,7 @@
 #include "runtime/job_codec.hpp"
 
 #include "runtime/detail/aligned_bytes.hpp"
+#include "runtime/detail/verified_root.hpp"
 #include "runtime/error.hpp"
 #include "schemas/job_generated.h"
 
@@ -10,6 +11,7 @@ namespace fb = drover::disk;
 
 namespace {
 
+using detail::verified_root;
 using builder_t = flatbuffers::FlatBufferBuilder;
 
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>
@@ -32,15 +34,6 @@ std::string read(const flatbuffers::String* text) {
 
 std::string finish(builder_t& builder) {
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
-}
-
-/// Verifies `bytes` as a buffer whose root is `Table` and returns the root, or nothing.
-template <class Table>
-const Table* verified_root(const detail::aligned_bytes& bytes) {
-  flatbuffers::Verifier verifier{bytes.data(), bytes.size()};
-  if (!verifier.VerifyBuffer<Table>(nullptr))
-    return nullptr;
-  return flatbuffers::GetRoot<Table>(bytes.data());
 }
 
 caf::error corrupt(const char* what) {

@@ -324,6 +324,11 @@ steady::time_point next_wakeup(const child& c, steady::time_point now) {
 
 } // namespace
 
+std::string resolve_program(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  return resolve(program, path != nullptr ? path : "/bin:/usr/bin", {});
+}
+
 process_runner::process_runner()
   : wakeup_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (wakeup_fd_ < 0)

@@ -60,6 +60,11 @@ struct process_result {
   std::chrono::milliseconds duration{0}; ///< from spawn to the child's exit
 };
 
+/// Returns the executable file `program` (an argv[0]) names: itself when it has a '/' and is an
+/// executable file, else the first executable file of that name in the absolute directories of
+/// this process's PATH; "" when there is none. The runner resolves programs this way too.
+std::string resolve_program(const std::string& program);
+
 /// Runs external programs as children, each in its own process group with stdin on /dev/null,
 /// and watches all of them from one background thread so that no caller blocks while they run.
 /// When a run ends (exit, timeout or the runner's destruction) every process left in its group

@@ -340,6 +340,13 @@ caf::expected<tool_manifest> load_tool_manifest(const std::string& path) {
   return parse_tool_manifest(text, path);
 }
 
+std::vector<std::string> with_drover_binary(std::vector<std::string> argv,
+                                            const std::string& drover_binary) {
+  if (!argv.empty() && argv[0] == "drover")
+    argv[0] = drover_binary;
+  return argv;
+}
+
 bool takes_job_args(const tool_manifest& manifest) {
   return std::count(manifest.argv.begin(), manifest.argv.end(), args_placeholder) > 0;
 }

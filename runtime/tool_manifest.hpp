@@ -96,6 +96,11 @@ caf::expected<tool_manifest> parse_tool_manifest(const std::string& yaml_text,
 /// parse_tool_manifest.
 caf::expected<tool_manifest> load_tool_manifest(const std::string& path);
 
+/// Returns `argv` with a first element "drover" (Drover's own tools) replaced by
+/// `drover_binary`, the running executable, so that they never depend on PATH.
+std::vector<std::string> with_drover_binary(std::vector<std::string> argv,
+                                            const std::string& drover_binary);
+
 /// Returns true when the manifest's argv has an "{args}" element, i.e. accepts job arguments.
 bool takes_job_args(const tool_manifest& manifest);
 

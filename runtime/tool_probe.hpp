@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <caf/expected.hpp>
+
+#include "runtime/process_runner.hpp"
+#include "runtime/tool_manifest.hpp"
+
+namespace drover::runtime {
+
+/// Whether a node can run a tool, as its last probe found.
+struct tool_availability {
+  bool available = false;
+  std::string version; ///< from the probe's version_regex; empty when unknown
+  std::string detail;  ///< why it is unavailable, or the first line the probe printed
+  int64_t probed_ms = 0;
+};
+
+/// Returns the process that runs the probe command of `manifest` (which must have one), with a
+/// short timeout; "drover" stands for `drover_binary`.
+process_spec probe_process(const tool_manifest& manifest, const std::string& drover_binary);
+
+/// Returns the availability of a tool without a probe command: available when its program
+/// (argv[0]) is an executable file on PATH or at its path, which `drover_binary` stands for
+/// when argv[0] is "drover".
+tool_availability probe_without_command(const tool_manifest& manifest, const std::string& drover_binary,
+                                        int64_t now_ms);
+
+/// Interprets the end of a probe run: available when it exited with 0; the version is the
+/// version_regex's first group (or whole match) in stdout, else stderr.
+tool_availability probe_outcome(const tool_manifest& manifest,
+                                const caf::expected<process_result>& run, int64_t now_ms);
+
+/// Converts availability to and from FlatBuffers bytes (schemas/tool.fbs); decoding verifies
+/// first and fails with runtime_errc::corruption.
+std::string encode(const tool_availability& availability);
+caf::expected<tool_availability> decode_tool_availability(std::string_view bytes);
+
+} // namespace drover::runtime

@@ -1,0 +1,160 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/tool_manifest.hpp"
+#include "runtime/tool_probe.hpp"
+#include "runtime/tool_stats.hpp"
+
+namespace drover::runtime {
+
+/// Splits `text` into search terms: lowercase words of [a-z0-9+#], English function words
+/// dropped, each word stemmed ("formatters" -> "format") and mapped to its canonical synonym
+/// ("py" -> "python", "prettify" -> "format"). Documents and queries go through the same
+/// analysis, so that either side may use any form.
+std::vector<std::string> search_terms(std::string_view text);
+
+/// Returns the canonical name of a language the user typed ("py", "golang", "C++"), lowercase.
+std::string canonical_language(std::string_view language);
+
+/// The fields of a manifest that text relevance looks at, each with its weight.
+enum class search_field : uint8_t { name, description, capabilities, languages, tags };
+constexpr size_t search_field_count = 5;
+
+/// Returns the name of `field`, e.g. "capabilities".
+std::string to_string(search_field field);
+
+/// Tuning of the ranking.
+struct ranking_params {
+  /// BM25F: k1 bounds how much repeating a term adds; b is how much a long field is damped.
+  double k1 = 1.2;
+  double b = 0.75;
+  /// How much a match in each field counts (name, description, capabilities, languages, tags).
+  std::array<double, search_field_count> field_weights{3.0, 1.0, 2.0, 2.0, 1.5};
+  prior_params prior;
+};
+
+/// Filters a tool must pass to be a hit at all; empty members filter nothing.
+struct search_filters {
+  std::string capability; ///< one of the tool's capabilities, exactly
+  /// A language ("python", "py") or a file extension (".py"): the tool lists the language, or
+  /// has no languages (it applies to any), or one of its file patterns matches "file.EXT".
+  std::string language;
+  std::vector<side_effect_class> side_effects; ///< allowed classes
+  bool available_only = false;                 ///< only tools a probe found on this node
+};
+
+/// A search: free text (may be empty: then every tool passing the filters is relevant), the
+/// filters, and how many hits to return.
+struct search_request {
+  std::string text;
+  search_filters filters;
+  size_t limit = 10;
+};
+
+/// Collection statistics BM25 needs. Shards each hold a part of the catalog; summing their
+/// statistics before scoring makes a sharded search rank exactly as a single index would.
+struct corpus_stats {
+  uint64_t documents = 0;
+  std::array<double, search_field_count> total_length{}; ///< terms per field, summed over tools
+  std::map<std::string, uint64_t> document_frequency;    ///< tools containing each query term
+
+  /// Adds `other`'s counts to these.
+  void merge(const corpus_stats& other);
+};
+
+/// How one query term contributed to a tool's relevance.
+struct term_match {
+  std::string term;
+  std::vector<std::string> fields; ///< where it matched
+  double idf = 0;
+  double contribution = 0;
+};
+
+/// Every factor of a hit's score: score = relevance * reliability * latency_factor.
+struct score_factors {
+  double relevance = 0; ///< BM25F over the query terms; 1 for a query without text
+  std::vector<term_match> terms;
+  double reliability = 0; ///< smoothed, time-decayed success rate
+  double successes = 0;   ///< decayed outcome weights behind `reliability`
+  double failures = 0;
+  uint64_t invocations = 0;
+  std::optional<int64_t> median_latency_ms;
+  double latency_factor = 1;
+  double score = 0;
+};
+
+/// One ranked tool.
+struct search_hit {
+  tool_manifest tool;
+  std::optional<tool_availability> availability; ///< none: not probed yet
+  score_factors factors;
+};
+
+/// Orders hits best first: higher score, then tool id.
+bool ranks_before(const search_hit& a, const search_hit& b);
+
+/// A partition of the tool catalog: the manifests, an inverted index over their text fields,
+/// and each tool's recorded outcomes and availability. A plain value, not synchronized: a
+/// catalog shard actor owns one.
+class tool_index {
+public:
+  explicit tool_index(ranking_params params = {}) : params_(std::move(params)) {}
+
+  /// Adds the tool `manifest.id`, or replaces it (and its index entries).
+  void put(tool_manifest manifest);
+
+  /// Returns the tool `id`, if held here.
+  const tool_manifest* find(const std::string& id) const;
+
+  /// Returns every tool held here, ordered by id.
+  std::vector<tool_manifest> list() const;
+
+  /// Records one invocation outcome of tool `id` (held here) at `now_ms` and returns its
+  /// updated statistics.
+  const tool_stats& record_outcome(const std::string& id, bool ok, int64_t latency_ms, int64_t now_ms);
+
+  /// Replaces the statistics of tool `id` (loaded from the store).
+  void set_stats(const std::string& id, tool_stats stats);
+
+  /// Returns the statistics of tool `id`, if any outcome was recorded.
+  const tool_stats* stats(const std::string& id) const;
+
+  /// Replaces what the last probe found about tool `id`.
+  void set_availability(const std::string& id, tool_availability availability);
+
+  /// Returns what the last probe found about tool `id`, if probed.
+  const tool_availability* availability(const std::string& id) const;
+
+  /// Returns the statistics of this partition for the given query terms.
+  corpus_stats corpus(const std::vector<std::string>& terms) const;
+
+  /// Returns the best `request.limit` tools of this partition passing the filters, best first,
+  /// scored against `corpus` (the statistics of the whole catalog) at `now_ms`.
+  std::vector<search_hit> search(const search_request& request, const std::vector<std::string>& terms,
+                                 const corpus_stats& corpus, int64_t now_ms) const;
+
+private:
+  struct entry {
+    tool_manifest manifest;
+    std::array<std::map<std::string, uint32_t>, search_field_count> term_counts;
+    std::array<uint32_t, search_field_count> lengths{};
+    std::optional<tool_stats> stats;
+    std::optional<tool_availability> availability;
+  };
+
+  bool passes(const entry& tool, const search_filters& filters) const;
+  score_factors relevance(const entry& tool, const std::vector<std::string>& terms,
+                          const corpus_stats& corpus) const;
+
+  ranking_params params_;
+  std::map<std::string, entry> tools_;
+};
+
+} // namespace drover::runtime
