@@ -114,14 +114,6 @@ bool contains(const std::vector<std::string>& values, const std::string& value) 
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
-/// Returns true when one of `patterns` matches a file with extension `extension` (".py").
-bool patterns_match_extension(const std::vector<std::string>& patterns, const std::string& extension) {
-  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
-    auto compiled = glob::parse(pattern);
-    return compiled && (compiled->matches("file" + extension) || compiled->matches("dir/file" + extension));
-  });
-}
-
 } // namespace
 
 std::vector<std::string> search_terms(std::string_view text) {
@@ -180,34 +172,62 @@ bool ranks_before(const search_hit& a, const search_hit& b) {
 }
 
 void tool_index::put(tool_manifest manifest) {
-  entry& tool = tools_[manifest.id];
+  auto [slot, added] = slots_.try_emplace(manifest.id, static_cast<uint32_t>(tools_.size()));
+  if (added)
+    tools_.emplace_back();
+  else
+    unindex(slot->second);
+  const uint32_t id = slot->second;
+  entry& tool = tools_[id];
   const std::array<std::vector<std::string>, search_field_count> fields{
     terms_of({manifest.id}), terms_of({manifest.description}), terms_of(manifest.capabilities),
     terms_of(manifest.languages), terms_of(manifest.tags)};
+  std::map<std::string, field_counts> counts;
   for (size_t field = 0; field < search_field_count; ++field) {
-    tool.term_counts[field].clear();
     for (const auto& term : fields[field])
-      ++tool.term_counts[field][term];
+      ++counts[term][field];
     tool.lengths[field] = static_cast<uint32_t>(fields[field].size());
+    total_length_[field] += tool.lengths[field];
   }
+  tool.terms.assign(counts.begin(), counts.end());
+  for (const auto& [term, per_field] : counts)
+    postings_[term].push_back({id, per_field});
+  tool.file_globs.clear();
+  for (const auto& pattern : manifest.file_patterns)
+    if (auto compiled = glob::parse(pattern))
+      tool.file_globs.push_back(std::move(*compiled));
   tool.manifest = std::move(manifest);
 }
 
+void tool_index::unindex(uint32_t id) {
+  entry& tool = tools_[id];
+  for (size_t field = 0; field < search_field_count; ++field)
+    total_length_[field] -= tool.lengths[field];
+  for (const auto& [term, counts] : tool.terms) {
+    auto& list = postings_[term];
+    list.erase(std::remove_if(list.begin(), list.end(), [id](const posting& p) { return p.tool == id; }),
+               list.end());
+    if (list.empty())
+      postings_.erase(term);
+  }
+}
+
 const tool_manifest* tool_index::find(const std::string& id) const {
-  auto found = tools_.find(id);
-  return found == tools_.end() ? nullptr : &found->second.manifest;
+  auto found = slots_.find(id);
+  return found == slots_.end() ? nullptr : &tools_[found->second].manifest;
 }
 
 std::vector<tool_manifest> tool_index::list() const {
   std::vector<tool_manifest> result;
-  for (const auto& [id, tool] : tools_)
+  for (const auto& tool : tools_)
     result.push_back(tool.manifest);
+  std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return result;
 }
 
 const tool_stats& tool_index::record_outcome(const std::string& id, bool ok, int64_t latency_ms,
                                              int64_t now_ms) {
-  auto& stats = tools_.at(id).stats;
+  auto& stats = tools_[slots_.at(id)].stats;
   if (!stats)
     stats.emplace();
   stats->record(ok, latency_ms, now_ms, params_.prior);
@@ -215,38 +235,34 @@ const tool_stats& tool_index::record_outcome(const std::string& id, bool ok, int
 }
 
 void tool_index::set_stats(const std::string& id, tool_stats stats) {
-  if (auto found = tools_.find(id); found != tools_.end())
-    found->second.stats = std::move(stats);
+  if (auto found = slots_.find(id); found != slots_.end())
+    tools_[found->second].stats = std::move(stats);
 }
 
 const tool_stats* tool_index::stats(const std::string& id) const {
-  auto found = tools_.find(id);
-  return found == tools_.end() || !found->second.stats ? nullptr : &*found->second.stats;
+  auto found = slots_.find(id);
+  return found == slots_.end() || !tools_[found->second].stats ? nullptr : &*tools_[found->second].stats;
 }
 
 void tool_index::set_availability(const std::string& id, tool_availability availability) {
-  if (auto found = tools_.find(id); found != tools_.end())
-    found->second.availability = std::move(availability);
+  if (auto found = slots_.find(id); found != slots_.end())
+    tools_[found->second].availability = std::move(availability);
 }
 
 const tool_availability* tool_index::availability(const std::string& id) const {
-  auto found = tools_.find(id);
-  return found == tools_.end() || !found->second.availability ? nullptr : &*found->second.availability;
+  auto found = slots_.find(id);
+  return found == slots_.end() || !tools_[found->second].availability
+           ? nullptr
+           : &*tools_[found->second].availability;
 }
 
 corpus_stats tool_index::corpus(const std::vector<std::string>& terms) const {
   corpus_stats result;
   result.documents = tools_.size();
-  const std::set<std::string> unique{terms.begin(), terms.end()};
-  for (const auto& term : unique)
-    result.document_frequency[term] = 0;
-  for (const auto& [id, tool] : tools_) {
-    for (size_t field = 0; field < search_field_count; ++field)
-      result.total_length[field] += tool.lengths[field];
-    for (const auto& term : unique)
-      if (std::any_of(tool.term_counts.begin(), tool.term_counts.end(),
-                      [&term](const auto& counts) { return counts.count(term) > 0; }))
-        ++result.document_frequency[term];
+  result.total_length = total_length_;
+  for (const auto& term : terms) {
+    auto found = postings_.find(term);
+    result.document_frequency[term] = found == postings_.end() ? 0 : found->second.size();
   }
   return result;
 }
@@ -257,10 +273,11 @@ bool tool_index::passes(const entry& tool, const search_filters& filters) const 
     return false;
   if (!filters.language.empty()) {
     const bool extension = filters.language[0] == '.';
-    const auto language = canonical_language(filters.language);
-    const bool any_language = manifest.languages.empty();
-    if (!(!extension && (any_language || contains(manifest.languages, language)))
-        && !patterns_match_extension(manifest.file_patterns, extension ? filters.language : "." + filters.language))
+    const bool by_language =
+      !extension && (manifest.languages.empty() || contains(manifest.languages, canonical_language(filters.language)));
+    const auto file = "dir/file" + (extension ? filters.language : "." + filters.language);
+    if (!by_language && std::none_of(tool.file_globs.begin(), tool.file_globs.end(),
+                                     [&file](const glob& pattern) { return pattern.matches(file); }))
       return false;
   }
   if (!filters.side_effects.empty()
@@ -270,27 +287,72 @@ bool tool_index::passes(const entry& tool, const search_filters& filters) const 
   return !filters.available_only || (tool.availability && tool.availability->available);
 }
 
-score_factors tool_index::relevance(const entry& tool, const std::vector<std::string>& terms,
-                                    const corpus_stats& corpus) const {
-  score_factors factors;
+double tool_index::prior(const entry& tool, int64_t now_ms, score_factors* factors) const {
+  if (!tool.stats && factors == nullptr) // the common case: no outcomes recorded yet
+    return params_.prior.prior_success_rate;
+  const auto stats = tool.stats ? tool.stats->decayed_to(now_ms, params_.prior) : tool_stats{};
+  const double reliability = stats.reliability(now_ms, params_.prior);
+  const double latency = stats.latency_factor(params_.prior);
+  if (factors != nullptr) {
+    factors->reliability = reliability;
+    factors->successes = stats.successes;
+    factors->failures = stats.failures;
+    factors->invocations = stats.invocations;
+    factors->median_latency_ms = stats.median_latency_ms();
+    factors->latency_factor = latency;
+  }
+  return reliability * latency;
+}
+
+double tool_index::weighted_frequency(const entry& tool, const field_counts& counts,
+                                      const std::array<double, search_field_count>& average_lengths) const {
+  double weighted = 0;
+  for (size_t field = 0; field < search_field_count; ++field)
+    if (counts[field] > 0)
+      weighted += params_.field_weights[field] * counts[field]
+                  / (1 - params_.b + params_.b * tool.lengths[field] / average_lengths[field]);
+  return weighted;
+}
+
+namespace {
+
+std::array<double, search_field_count> average_lengths(const corpus_stats& corpus) {
+  std::array<double, search_field_count> result{};
   const auto documents = static_cast<double>(std::max<uint64_t>(corpus.documents, 1));
-  for (const auto& term : std::set<std::string>{terms.begin(), terms.end()}) {
-    term_match match{term, {}, 0, 0};
-    double weighted = 0; // BM25F: field-weighted, length-normalized term frequency
-    for (size_t field = 0; field < search_field_count; ++field) {
-      auto count = tool.term_counts[field].find(term);
-      if (count == tool.term_counts[field].end())
-        continue;
-      const double average = std::max(corpus.total_length[field] / documents, 1e-9);
-      const double norm = 1 - params_.b + params_.b * tool.lengths[field] / average;
-      weighted += params_.field_weights[field] * count->second / norm;
-      match.fields.push_back(to_string(static_cast<search_field>(field)));
-    }
-    if (weighted == 0)
+  for (size_t field = 0; field < search_field_count; ++field)
+    result[field] = std::max(corpus.total_length[field] / documents, 1e-9);
+  return result;
+}
+
+double idf(const corpus_stats& corpus, const std::string& term) {
+  auto found = corpus.document_frequency.find(term);
+  const double df = found == corpus.document_frequency.end() ? 1 : static_cast<double>(std::max<uint64_t>(found->second, 1));
+  const auto documents = static_cast<double>(std::max<uint64_t>(corpus.documents, 1));
+  return std::log(1 + (documents - df + 0.5) / (df + 0.5));
+}
+
+std::vector<std::string> unique(std::vector<std::string> terms) {
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+  return terms;
+}
+
+} // namespace
+
+score_factors tool_index::explain(const entry& tool, const std::vector<std::string>& terms,
+                                  const corpus_stats& corpus) const {
+  score_factors factors;
+  const auto averages = average_lengths(corpus);
+  for (const auto& term : terms) {
+    auto found = std::lower_bound(tool.terms.begin(), tool.terms.end(), term,
+                                  [](const auto& held, const std::string& wanted) { return held.first < wanted; });
+    if (found == tool.terms.end() || found->first != term)
       continue;
-    auto df_entry = corpus.document_frequency.find(term);
-    const double df = df_entry == corpus.document_frequency.end() ? 1 : static_cast<double>(df_entry->second);
-    match.idf = std::log(1 + (documents - df + 0.5) / (df + 0.5));
+    term_match match{term, {}, idf(corpus, term), 0};
+    for (size_t field = 0; field < search_field_count; ++field)
+      if (found->second[field] > 0)
+        match.fields.push_back(to_string(static_cast<search_field>(field)));
+    const double weighted = weighted_frequency(tool, found->second, averages);
     match.contribution = match.idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
     factors.relevance += match.contribution;
     factors.terms.push_back(std::move(match));
@@ -299,33 +361,49 @@ score_factors tool_index::relevance(const entry& tool, const std::vector<std::st
 }
 
 std::vector<search_hit> tool_index::search(const search_request& request,
-                                           const std::vector<std::string>& terms,
+                                           const std::vector<std::string>& query_terms,
                                            const corpus_stats& corpus, int64_t now_ms) const {
-  std::vector<search_hit> hits;
-  for (const auto& [id, tool] : tools_) {
-    if (!passes(tool, request.filters))
-      continue;
-    score_factors factors;
-    if (terms.empty()) {
-      factors.relevance = 1;
-    } else {
-      factors = relevance(tool, terms, corpus);
-      if (factors.relevance <= 0)
+  const auto terms = unique(query_terms);
+  // Relevance of every tool sharing a term with the query, accumulated term by term over the
+  // postings: tools without any query term are never looked at.
+  std::unordered_map<uint32_t, double> relevance;
+  if (terms.empty()) {
+    for (uint32_t id = 0; id < tools_.size(); ++id)
+      relevance.emplace(id, 1.0);
+  } else {
+    const auto averages = average_lengths(corpus);
+    for (const auto& term : terms) {
+      auto list = postings_.find(term);
+      if (list == postings_.end())
         continue;
+      const double term_idf = idf(corpus, term);
+      relevance.reserve(relevance.size() + list->second.size());
+      for (const auto& entry : list->second) {
+        const double weighted = weighted_frequency(tools_[entry.tool], entry.counts, averages);
+        relevance[entry.tool] += term_idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
+      }
     }
-    const auto stats = tool.stats ? tool.stats->decayed_to(now_ms, params_.prior) : tool_stats{};
-    factors.reliability = stats.reliability(now_ms, params_.prior);
-    factors.successes = stats.successes;
-    factors.failures = stats.failures;
-    factors.invocations = stats.invocations;
-    factors.median_latency_ms = stats.median_latency_ms();
-    factors.latency_factor = stats.latency_factor(params_.prior);
-    factors.score = factors.relevance * factors.reliability * factors.latency_factor;
+  }
+  std::vector<std::pair<double, uint32_t>> ranked;
+  ranked.reserve(relevance.size());
+  for (const auto& [id, score] : relevance)
+    if (passes(tools_[id], request.filters))
+      ranked.emplace_back(score * prior(tools_[id], now_ms, nullptr), id);
+  const auto better = [this](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : tools_[a.second].manifest.id < tools_[b.second].manifest.id;
+  };
+  const auto keep = std::min(request.limit, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(), better);
+  // Only the hits returned are explained term by term.
+  std::vector<search_hit> hits;
+  for (size_t i = 0; i < keep; ++i) {
+    const auto& tool = tools_[ranked[i].second];
+    auto factors = terms.empty() ? score_factors{} : explain(tool, terms, corpus);
+    if (terms.empty())
+      factors.relevance = 1;
+    factors.score = factors.relevance * prior(tool, now_ms, &factors);
     hits.push_back({tool.manifest, tool.availability, std::move(factors)});
   }
-  std::sort(hits.begin(), hits.end(), ranks_before);
-  if (hits.size() > request.limit)
-    hits.resize(request.limit);
   return hits;
 }
 

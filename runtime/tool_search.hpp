@@ -6,7 +6,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "runtime/glob.hpp"
 
 #include "runtime/tool_manifest.hpp"
 #include "runtime/tool_probe.hpp"
@@ -141,20 +144,37 @@ public:
                                  const corpus_stats& corpus, int64_t now_ms) const;
 
 private:
+  using field_counts = std::array<uint16_t, search_field_count>;
+  /// One tool: its manifest, the lengths of its fields and its distinct terms with their
+  /// counts, sorted by term (to explain a hit and to unindex the tool).
   struct entry {
     tool_manifest manifest;
-    std::array<std::map<std::string, uint32_t>, search_field_count> term_counts;
     std::array<uint32_t, search_field_count> lengths{};
+    std::vector<std::pair<std::string, field_counts>> terms;
+    std::vector<glob> file_globs;
     std::optional<tool_stats> stats;
     std::optional<tool_availability> availability;
   };
+  /// A term's occurrences in one tool, per field.
+  struct posting {
+    uint32_t tool = 0; ///< index into tools_
+    field_counts counts{};
+  };
 
+  void unindex(uint32_t tool);
   bool passes(const entry& tool, const search_filters& filters) const;
-  score_factors relevance(const entry& tool, const std::vector<std::string>& terms,
-                          const corpus_stats& corpus) const;
+  double prior(const entry& tool, int64_t now_ms, score_factors* factors) const;
+  /// Returns the BM25F weight of `counts` in `tool`: field-weighted, length-normalized.
+  double weighted_frequency(const entry& tool, const field_counts& counts,
+                            const std::array<double, search_field_count>& average_lengths) const;
+  score_factors explain(const entry& tool, const std::vector<std::string>& terms,
+                        const corpus_stats& corpus) const;
 
   ranking_params params_;
-  std::map<std::string, entry> tools_;
+  std::vector<entry> tools_; ///< never shrinks: a replaced tool keeps its slot
+  std::unordered_map<std::string, uint32_t> slots_;
+  std::unordered_map<std::string, std::vector<posting>> postings_;
+  std::array<double, search_field_count> total_length_{};
 };
 
 } // namespace drover::runtime
