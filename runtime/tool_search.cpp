@@ -256,6 +256,17 @@ const tool_availability* tool_index::availability(const std::string& id) const {
            : &*tools_[found->second].availability;
 }
 
+std::optional<search_hit> tool_index::describe(const std::string& id, int64_t now_ms) const {
+  auto found = slots_.find(id);
+  if (found == slots_.end())
+    return std::nullopt;
+  const auto& tool = tools_[found->second];
+  score_factors factors;
+  factors.relevance = 1;
+  factors.score = prior(tool, now_ms, &factors);
+  return search_hit{tool.manifest, tool.availability, std::move(factors)};
+}
+
 corpus_stats tool_index::corpus(const std::vector<std::string>& terms) const {
   corpus_stats result;
   result.documents = tools_.size();
@@ -398,9 +409,11 @@ std::vector<search_hit> tool_index::search(const search_request& request,
   std::vector<search_hit> hits;
   for (size_t i = 0; i < keep; ++i) {
     const auto& tool = tools_[ranked[i].second];
-    auto factors = terms.empty() ? score_factors{} : explain(tool, terms, corpus);
-    if (terms.empty())
-      factors.relevance = 1;
+    if (terms.empty()) {
+      hits.push_back(*describe(tool.manifest.id, now_ms));
+      continue;
+    }
+    auto factors = explain(tool, terms, corpus);
     factors.score = factors.relevance * prior(tool, now_ms, &factors);
     hits.push_back({tool.manifest, tool.availability, std::move(factors)});
   }

@@ -116,6 +116,9 @@ public:
   /// Returns the tool `id`, if held here.
   const tool_manifest* find(const std::string& id) const;
 
+  /// Returns how many tools are held here.
+  size_t size() const { return tools_.size(); }
+
   /// Returns every tool held here, ordered by id.
   std::vector<tool_manifest> list() const;
 
@@ -134,6 +137,10 @@ public:
 
   /// Returns what the last probe found about tool `id`, if probed.
   const tool_availability* availability(const std::string& id) const;
+
+  /// Returns tool `id` as a hit of a query without text or filters (relevance 1, its prior
+  /// factors at `now_ms`), if held here.
+  std::optional<search_hit> describe(const std::string& id, int64_t now_ms) const;
 
   /// Returns the statistics of this partition for the given query terms.
   corpus_stats corpus(const std::vector<std::string>& terms) const;

@@ -1,0 +1,240 @@
+#include "actors/catalog.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/catalog_shard.hpp"
+#include "runtime/error.hpp"
+#include "runtime/tool_probe.hpp"
+#include "runtime/tool_records.hpp"
+#include "runtime/unix_clock.hpp"
+
+namespace drover::actors {
+
+namespace {
+
+using state_t = caf::stateful_actor<catalog_state>;
+using runtime::search_hit;
+
+/// A probe of one tool ended (sent from the process runner's thread).
+using probed_atom = caf::atom_constant<caf::atom("probed")>;
+
+constexpr auto shard_timeout = std::chrono::seconds{10};
+
+/// Sends `message` to every shard and calls `done` once: with their answers in shard order,
+/// or with the first error.
+template <class T, class Done, class... Ts>
+void gather(state_t* self, Done done, const Ts&... message) {
+  struct pending {
+    std::vector<T> answers;
+    size_t left;
+    bool over = false;
+    Done done;
+  };
+  const auto count = self->state.shards.size();
+  auto round = std::make_shared<pending>(pending{std::vector<T>(count), count, false, std::move(done)});
+  for (size_t i = 0; i < count; ++i)
+    self->request(self->state.shards[i], shard_timeout, message...)
+      .then(
+        [round, i](T& answer) {
+          round->answers[i] = std::move(answer);
+          if (--round->left == 0 && !round->over) {
+            round->over = true;
+            round->done(caf::expected<std::vector<T>>{std::move(round->answers)});
+          }
+        },
+        [round](caf::error& error) {
+          if (!round->over) {
+            round->over = true;
+            round->done(caf::expected<std::vector<T>>{std::move(error)});
+          }
+        });
+}
+
+const caf::actor& owner(state_t* self, const std::string& id) {
+  return self->state.shards[shard_of(id, self->state.shards.size())];
+}
+
+/// Probes `tools` in the background; the results come back as probed_atom messages.
+void probe(state_t* self, const std::vector<runtime::tool_manifest>& tools, uint64_t round) {
+  const auto& setup = self->state.setup;
+  auto handle = caf::actor_cast<caf::actor>(self);
+  for (const auto& tool : tools) {
+    if (!tool.probe) {
+      caf::anon_send(handle, probed_atom::value, round, tool.id,
+                     runtime::probe_without_command(tool, setup.drover_binary, runtime::unix_now_ms()));
+      continue;
+    }
+    setup.runner->start(runtime::probe_process(tool, setup.drover_binary),
+                        [handle, round, tool](caf::expected<runtime::process_result> run) {
+                          caf::anon_send(handle, probed_atom::value, round, tool.id,
+                                         runtime::probe_outcome(tool, run, runtime::unix_now_ms()));
+                        });
+  }
+}
+
+void on_probed(state_t* self, uint64_t round, const std::string& id, runtime::tool_availability& found) {
+  auto& st = self->state;
+  if (auto error = runtime::store_tool_availability(*st.setup.db, id, found))
+    spdlog::error("tool {}: cannot store its probe result: {}", id, runtime::describe(error));
+  self->send(owner(self, id), availability_atom::value, id, found);
+  auto waiting = st.probes.find(round);
+  if (waiting == st.probes.end())
+    return;
+  waiting->second.report.emplace_back(id, std::move(found));
+  if (waiting->second.report.size() < waiting->second.expected)
+    return;
+  std::sort(waiting->second.report.begin(), waiting->second.report.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  waiting->second.promise.deliver(std::move(waiting->second.report));
+  st.probes.erase(waiting);
+}
+
+/// Hands every tool of the registry to its shard and probes those never probed.
+void start(state_t* self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.setup.shards; ++i)
+    st.shards.push_back(self->spawn(catalog_shard, st.setup.db, st.setup.metrics, st.setup.params));
+  std::vector<runtime::tool_manifest> never_probed;
+  for (auto& tool : st.setup.registry->list()) {
+    if (runtime::is(runtime::load_tool_availability(*st.setup.db, tool.id).error(),
+                    runtime::runtime_errc::not_found))
+      never_probed.push_back(tool);
+    self->send(owner(self, tool.id), put_tool_atom::value, std::move(tool));
+  }
+  probe(self, never_probed, 0);
+}
+
+caf::result<search_reply> search(state_t* self, runtime::search_request request) {
+  auto promise = self->make_response_promise<search_reply>();
+  const auto started = std::chrono::steady_clock::now();
+  auto terms = runtime::search_terms(request.text);
+  gather<runtime::corpus_stats>(
+    self,
+    [self, promise, request, terms, started](caf::expected<std::vector<runtime::corpus_stats>> parts) mutable {
+      if (!parts) {
+        promise.deliver(std::move(parts.error()));
+        return;
+      }
+      runtime::corpus_stats corpus;
+      for (const auto& part : *parts)
+        corpus.merge(part);
+      const auto size = corpus.documents;
+      gather<std::vector<search_hit>>(
+        self,
+        [self, promise, limit = request.limit, size, started](
+          caf::expected<std::vector<std::vector<search_hit>>> parts) mutable {
+          if (!parts) {
+            promise.deliver(std::move(parts.error()));
+            return;
+          }
+          search_reply reply{{}, size};
+          for (auto& part : *parts)
+            for (auto& hit : part)
+              reply.hits.push_back(std::move(hit));
+          std::sort(reply.hits.begin(), reply.hits.end(), runtime::ranks_before);
+          if (reply.hits.size() > limit)
+            reply.hits.resize(limit);
+          auto& st = self->state;
+          st.queries->increment();
+          st.hits->increment(static_cast<double>(reply.hits.size()));
+          st.query_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          promise.deliver(std::move(reply));
+        },
+        search_atom::value, request, terms, corpus, runtime::unix_now_ms());
+    },
+    corpus_atom::value, terms);
+  return promise;
+}
+
+caf::result<std::string> put_tool(state_t* self, const std::string& source, const std::string& yaml) {
+  auto manifest = runtime::parse_tool_manifest(yaml, source);
+  if (!manifest)
+    return std::move(manifest.error());
+  auto& setup = self->state.setup;
+  if (auto error = runtime::store_user_manifest(*setup.db, manifest->id, source, yaml))
+    return error;
+  setup.registry->add(*manifest);
+  self->send(owner(self, manifest->id), put_tool_atom::value, *manifest);
+  probe(self, {*manifest}, 0);
+  return manifest->id;
+}
+
+} // namespace
+
+size_t shard_of(const std::string& id, size_t shards) {
+  uint64_t hash = 14695981039346656037ULL; // FNV-1a: stable across runs and builds
+  for (unsigned char c : id)
+    hash = (hash ^ c) * 1099511628211ULL;
+  return static_cast<size_t>(hash % shards);
+}
+
+caf::behavior catalog(state_t* self, catalog_setup setup) {
+  auto& st = self->state;
+  st.setup = std::move(setup);
+  auto& metrics = *st.setup.metrics;
+  st.queries = &metrics.make_counter("drover_catalog_queries_total", "Tool searches answered.");
+  st.hits = &metrics.make_counter("drover_catalog_hits_total", "Tools returned by searches.");
+  st.query_seconds = &metrics.make_histogram("drover_catalog_query_seconds", "Duration of tool searches.",
+                                             observability::exponential_buckets(0.00005, 2, 16));
+  start(self);
+  return {
+    [self](search_atom, runtime::search_request& request) { return search(self, std::move(request)); },
+    [self](outcome_atom, const tool_outcome& outcome) {
+      self->send(owner(self, outcome.tool), outcome_atom::value, outcome);
+    },
+    [self](put_tool_atom, const std::string& source, const std::string& yaml) {
+      return put_tool(self, source, yaml);
+    },
+    [self](probe_atom) -> caf::result<probe_report> {
+      auto& st = self->state;
+      const auto round = ++st.last_probe_round;
+      auto tools = st.setup.registry->list();
+      auto promise = self->make_response_promise<probe_report>();
+      st.probes[round] = {{}, tools.size(), promise};
+      probe(self, tools, round);
+      return promise;
+    },
+    [self](probed_atom, uint64_t round, const std::string& id, runtime::tool_availability& found) {
+      on_probed(self, round, id, found);
+    },
+    [self](show_atom, const std::string& id) -> caf::result<search_hit> {
+      auto promise = self->make_response_promise<search_hit>();
+      self->request(owner(self, id), shard_timeout, show_atom::value, id, runtime::unix_now_ms())
+        .then(
+          [promise, id](std::vector<search_hit>& found) mutable {
+            if (found.empty())
+              promise.deliver(runtime::make_error(runtime::runtime_errc::not_found, "no tool " + id));
+            else
+              promise.deliver(std::move(found.front()));
+          },
+          [promise](caf::error& error) mutable { promise.deliver(std::move(error)); });
+      return promise;
+    },
+    [self](tools_atom) -> caf::result<std::vector<search_hit>> {
+      auto promise = self->make_response_promise<std::vector<search_hit>>();
+      gather<std::vector<search_hit>>(
+        self,
+        [promise](caf::expected<std::vector<std::vector<search_hit>>> parts) mutable {
+          if (!parts) {
+            promise.deliver(std::move(parts.error()));
+            return;
+          }
+          std::vector<search_hit> all;
+          for (auto& part : *parts)
+            all.insert(all.end(), part.begin(), part.end());
+          std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.tool.id < b.tool.id; });
+          promise.deliver(std::move(all));
+        },
+        tools_atom::value, runtime::unix_now_ms());
+      return promise;
+    },
+  };
+}
+
+} // namespace drover::actors

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/catalog_messages.hpp"
+#include "observability/metrics.hpp"
+#include "runtime/process_runner.hpp"
+#include "runtime/store.hpp"
+#include "runtime/tool_catalog.hpp"
+#include "runtime/tool_search.hpp"
+
+namespace drover::actors {
+
+/// What the catalog needs; all borrowed from the node, which outlives the actor.
+struct catalog_setup {
+  runtime::store* db = nullptr;
+  runtime::tool_catalog* registry = nullptr; ///< every manifest of the node, by id
+  runtime::process_runner* runner = nullptr; ///< runs probes
+  observability::metrics* metrics = nullptr;
+  std::string drover_binary; ///< what a probe's "drover" runs
+  size_t shards = 4;
+  runtime::ranking_params params;
+};
+
+/// A `drover tools probe` waiting for its answer.
+struct probe_round {
+  probe_report report;
+  size_t expected = 0;
+  caf::response_promise promise;
+};
+
+struct catalog_state {
+  catalog_setup setup;
+  std::vector<caf::actor> shards;
+  std::map<uint64_t, probe_round> probes; ///< by round; round 0 (background probes) waits for nobody
+  uint64_t last_probe_round = 0;
+  observability::counter* queries = nullptr;
+  observability::counter* hits = nullptr;
+  observability::histogram* query_seconds = nullptr;
+  static inline const char* name = "drover.catalog";
+};
+
+/// Returns the shard of `shards` shards that owns tool `id` (a stable hash of the id).
+size_t shard_of(const std::string& id, size_t shards);
+
+/// The node's tool catalog: spawns the shards, gives each the tools it owns (by shard_of) and
+/// scatters every query to all of them. A search first gathers the corpus statistics of the
+/// query terms from every shard, then asks each shard for its top hits scored against the
+/// whole catalog's statistics, and merges them: the ranking does not depend on the sharding.
+/// Tools without a stored probe result are probed in the background at start. Messages:
+/// - search_atom, search_request -> search_reply
+/// - outcome_atom, tool_outcome: to the owning shard
+/// - put_tool_atom, source, yaml -> std::string (the id): validates the manifest (an error
+///   names the field), adds it to the registry, stores it durably, gives it to its shard
+/// - probe_atom -> probe_report: probes every tool now and stores the results
+/// - show_atom, id -> search_hit (runtime_errc::not_found for an unknown id)
+/// - tools_atom -> std::vector<search_hit>: every tool, ordered by id
+/// Spawn detached: it reads and writes the store.
+caf::behavior catalog(caf::stateful_actor<catalog_state>* self, catalog_setup setup);
+
+} // namespace drover::actors
