@@ -26,37 +26,46 @@ checkpoint_writer::~checkpoint_writer() {
 }
 
 void checkpoint_writer::submit(store_batch batch, done_callback done) {
+  bool wake = false;
   {
     std::lock_guard guard{mutex_};
-    queue_.emplace_back(std::move(batch), std::move(done));
+    queue_.push_back(submission{std::move(batch), std::move(done)});
+    // While the writer is busy it takes the whole queue when it comes back: a notify per
+    // submission would only cost a futex call each.
+    wake = idle_;
+    idle_ = false;
   }
-  wake_.notify_one();
+  if (wake)
+    wake_.notify_one();
 }
 
 void checkpoint_writer::run() {
-  std::deque<std::pair<store_batch, done_callback>> group;
+  // Both vectors keep their capacity across groups: no allocation per submission here.
+  std::vector<submission> group;
+  std::vector<const store_batch*> batches;
   for (;;) {
     {
       std::unique_lock lock{mutex_};
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      while (queue_.empty() && !stopping_) {
+        idle_ = true;
+        wake_.wait(lock);
+      }
+      idle_ = false;
       if (queue_.empty())
         return; // stopping, and everything queued was written
       group.swap(queue_);
     }
     const auto started = std::chrono::steady_clock::now();
-    // Each batch is atomic on its own; only the sync is shared by the group.
-    std::vector<caf::error> errors;
-    errors.reserve(group.size());
-    for (auto& [batch, done] : group)
-      errors.push_back(db_.write(batch, durability::process));
-    caf::error sync_error;
-    if (level_ == durability::power)
-      sync_error = db_.sync_wal();
+    batches.clear();
+    for (const auto& queued : group)
+      batches.push_back(&queued.batch);
+    // One write for the whole group; with power durability the write itself syncs the WAL.
+    const auto error = db_.write(batches, level_);
     write_seconds_.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     group_size_.observe(static_cast<double>(group.size()));
-    for (size_t i = 0; i < group.size(); ++i)
-      group[i].second(errors[i] ? errors[i] : sync_error);
+    for (auto& queued : group)
+      queued.done(error);
     group.clear();
   }
 }

@@ -1,10 +1,10 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <caf/error.hpp>
 
@@ -14,10 +14,12 @@
 namespace drover::runtime {
 
 /// The store writer: applies batches on one dedicated thread so that no actor waits for a
-/// write, and with `power` durability syncs the WAL once for every batch queued while the
-/// previous sync ran (group commit: many results share one fsync, never one per item).
-/// Thread-safe: `mutex_` guards `queue_` and `stopping_`; callbacks run on the writer thread,
-/// in submission order, and must not block.
+/// write. Every batch queued while the previous group was written forms the next group, which
+/// goes to RocksDB as one write (one WAL record, and with `power` durability one fsync): group
+/// commit, never one write or fsync per item. Each batch stays atomic; a group is applied
+/// whole or not at all, and when its write fails every callback of the group gets the error.
+/// Thread-safe: `mutex_` guards `queue_`, `idle_` and `stopping_`; callbacks run on the writer
+/// thread, in submission order, and must not block.
 class checkpoint_writer {
 public:
   /// Called once a batch is durable at the writer's level, or failed.
@@ -37,6 +39,11 @@ public:
   durability level() const { return level_; }
 
 private:
+  struct submission {
+    store_batch batch;
+    done_callback done;
+  };
+
   void run();
 
   store& db_;
@@ -45,7 +52,8 @@ private:
   observability::histogram& group_size_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::pair<store_batch, done_callback>> queue_;
+  std::vector<submission> queue_;
+  bool idle_ = false; ///< the writer thread waits on `wake_` for a submission
   bool stopping_ = false;
   std::thread thread_;
 };

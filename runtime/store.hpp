@@ -78,9 +78,20 @@ public:
   /// Applies every write of `batch` atomically.
   caf::error write(const store_batch& batch, durability level = durability::process);
 
+  /// Applies the writes of all `batches`, in order, as one RocksDB write batch: one WAL record
+  /// and one write(2) for all of them, and either every batch is applied or none is.
+  /// The pointers must not be null.
+  caf::error write(const std::vector<const store_batch*>& batches,
+                   durability level = durability::process);
+
   /// Calls `visit(key, value)` for every key of `kind` starting with `prefix`, in key order,
   /// until it returns false.
   caf::error scan(column kind, std::string_view prefix,
+                  const std::function<bool(std::string_view, std::string_view)>& visit) const;
+
+  /// Like scan() above, but starts at the first key not before `from`: a long scan can be
+  /// taken in steps, each continuing at the key where the previous one stopped.
+  caf::error scan(column kind, std::string_view prefix, std::string_view from,
                   const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
   /// Syncs the write-ahead log: every write acknowledged before survives a power loss.
@@ -88,6 +99,11 @@ public:
 
   /// Flushes memtables to disk and syncs the WAL (called on clean shutdown).
   caf::error flush();
+
+  /// Starts flushing every memtable to disk and returns without waiting. Durability does not
+  /// depend on it (a write is in the WAL until a flush covers it); it lets RocksDB drop the WAL
+  /// that a restart after a crash would otherwise replay, e.g. after a bulk write.
+  caf::error start_flush();
 
   /// Returns the directory of the store.
   const std::string& path() const { return path_; }
