@@ -41,9 +41,16 @@ using runtime::item_state;
 using runtime::job_state;
 
 using start_atom = caf::atom_constant<caf::atom("start")>;
+/// The next step of reading a resumed job's item records.
+using load_atom = caf::atom_constant<caf::atom("load")>;
 
 /// Items written per store batch while planning.
 constexpr size_t plan_batch_items = 1024;
+
+/// Item records read per step when a job resumes. Between steps the coordinator answers its
+/// invokers, so the first lease waits for one step (milliseconds) rather than for every record
+/// of the job (0.9 s for 100,000).
+constexpr size_t load_step_items = 1024;
 
 class coordinator_logic {
 public:
@@ -69,15 +76,74 @@ public:
     if (st_.job.state == job_state::pending || st_.job.state == job_state::planning) {
       if (auto error = plan())
         return fail(runtime::describe(error));
-    } else {
-      if (auto error = open_workspace())
-        return fail(runtime::describe(error));
-      if (auto error = load_items())
-        return fail(runtime::describe(error));
+      spawn_invokers(st_.items.size());
+      return;
     }
+    if (auto error = open_workspace())
+      return fail(runtime::describe(error));
+    // The invokers start pulling now; load_items() hands them items as it reads them. The job
+    // record's counters are written in the same batch as each item's final state, so they
+    // tell how many items are left before any item record is read.
+    st_.items.assign(st_.job.items_total, {});
+    st_.unread_from = st_.job.id + "/";
+    spawn_invokers(st_.job.items_total - std::min(st_.job.items_total,
+                                                  st_.job.items_done + st_.job.items_failed));
+    load_items();
+  }
+
+  /// Reads the next load_step_items item records of a resumed job: recorded items stay
+  /// recorded, the others (pending, or leased when the node stopped) become pending and run
+  /// again. Items not read yet are never leased, and the coordinator only writes records of
+  /// items it has read, so each step reads records as they were when the job was loaded.
+  void load_items() {
+    if (!st_.unread_from || runtime::is_final(st_.job.state))
+      return;
+    const auto prefix = st_.job.id + "/";
+    size_t read = 0;
+    std::optional<std::string> next;
+    caf::error decode_error;
+    auto scanned = st_.services.db->scan(
+      runtime::column::items, prefix, *st_.unread_from,
+      [&](std::string_view key, std::string_view value) {
+        if (read == load_step_items) {
+          next.emplace(key);
+          return false;
+        }
+        ++read;
+        auto item = runtime::decode_item(value);
+        if (!item) {
+          decode_error = item.error();
+          return false;
+        }
+        if (item->index >= st_.items.size())
+          return true;
+        auto& slot = st_.items[item->index];
+        slot = std::move(*item);
+        ++st_.items_read;
+        if (slot.state == item_state::done || slot.state == item_state::failed) {
+          ++st_.final_items;
+        } else {
+          slot.state = item_state::pending;
+          st_.pending.push_back(slot.index);
+        }
+        return true;
+      });
+    if (scanned || decode_error)
+      return fail("cannot read the items: " + runtime::describe(scanned ? scanned : decode_error));
+    st_.unread_from = std::move(next);
+    hand_out_work();
+    if (st_.unread_from) {
+      // Behind the pulls and reports already queued.
+      self_->send(self_, load_atom::value);
+      return;
+    }
+    if (st_.items_read != st_.items.size())
+      return fail("the store holds " + std::to_string(st_.items_read) + " of the "
+                  + std::to_string(st_.items.size()) + " item records of the job");
+    spdlog::info("job {}: resumed with {} of {} items recorded", st_.job.id, st_.final_items,
+                 st_.items.size());
     if (st_.final_items == st_.items.size() && st_.job.state == job_state::assembling)
       return assemble();
-    spawn_invokers();
     finish_if_complete();
   }
 
@@ -284,47 +350,20 @@ private:
       return error;
     for (const auto& item : st_.items)
       st_.pending.push_back(item.index);
+    // The plan is most of the WAL at this point (10 MB for 100,000 one-file items), and a
+    // restart after a crash would replay it all before the first lease: flush it in the
+    // background now. Durability does not depend on it.
+    if (auto error = st_.services.db->start_flush())
+      spdlog::warn("job {}: cannot start a flush of the plan: {}", st_.job.id,
+                   runtime::describe(error));
     spdlog::info("job {}: {} files in {} items at {}", st_.job.id, files, st_.items.size(),
                  st_.job.base_commit.substr(0, 12));
     return caf::none;
   }
 
-  /// Reloads the items of a running job: recorded ones stay recorded, the rest run again.
-  caf::error load_items() {
-    st_.items.assign(st_.job.items_total, {});
-    caf::error decode_error;
-    auto scanned = st_.services.db->scan(
-      runtime::column::items, st_.job.id + "/", [&](std::string_view, std::string_view value) {
-        auto item = runtime::decode_item(value);
-        if (!item) {
-          decode_error = item.error();
-          return false;
-        }
-        if (item->index < st_.items.size())
-          st_.items[item->index] = std::move(*item);
-        return true;
-      });
-    if (scanned)
-      return scanned;
-    if (decode_error)
-      return decode_error;
-    for (auto& item : st_.items) {
-      if (item.state == item_state::done || item.state == item_state::failed) {
-        ++st_.final_items;
-        continue;
-      }
-      item.state = item_state::pending;
-      st_.pending.push_back(item.index);
-    }
-    spdlog::info("job {}: resumed with {} of {} items recorded", st_.job.id, st_.final_items,
-                 st_.items.size());
-    return caf::none;
-  }
-
-  void spawn_invokers() {
-    if (st_.pending.empty())
-      return;
-    const auto count = std::min<size_t>(st_.services.invokers_per_job, st_.pending.size());
+  /// Spawns the job's invokers, at most one per item of the `unfinished` ones.
+  void spawn_invokers(uint64_t unfinished) {
+    const auto count = std::min<uint64_t>(st_.services.invokers_per_job, unfinished);
     for (size_t i = 0; i < count; ++i) {
       auto worker = self_->spawn<caf::detached + caf::monitored>(
         invoker, invoker_setup{st_.services, handle(), st_.workspace->root(), st_.chain,
@@ -442,6 +481,7 @@ caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_serv
   self->send(self, start_atom::value, std::move(job_id));
   return {
     [self](start_atom, const std::string& id) { coordinator_logic{self}.start(id); },
+    [self](load_atom) { coordinator_logic{self}.load_items(); },
     [self](pull_atom) { return coordinator_logic{self}.pull(); },
     [self](const item_report& report) { return coordinator_logic{self}.on_report(report); },
     [self](const lease_recorded& recorded) { coordinator_logic{self}.on_lease_recorded(recorded); },

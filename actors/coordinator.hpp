@@ -26,6 +26,10 @@ struct coordinator_state {
   std::vector<runtime::tool_manifest> chain;
   std::vector<runtime::item_record> items; ///< by index
   std::deque<uint32_t> pending;            ///< items waiting for a lease
+  /// Resume: the store key of the next item record to read (see load_step_items); none once
+  /// every record is in `items`. Items not read yet are neither pending nor final.
+  std::optional<std::string> unread_from;
+  uint64_t items_read = 0; ///< item records read on resume, to check that none is missing
   std::map<caf::actor_addr, std::set<uint32_t>> leases; ///< items each invoker holds
   std::deque<caf::response_promise> idle_pulls; ///< invokers waiting for work
   std::set<caf::actor_addr> invokers;           ///< alive
@@ -41,7 +45,8 @@ struct coordinator_state {
 /// (each lease recorded with a new epoch before it is handed out), records every result with
 /// the item's state change in one checkpoint batch, and assembles the outcome (report, patch,
 /// branch or apply). Started on a job already in the store, it resumes where the job stands:
-/// leased but unrecorded items are run again from base content, recorded ones never.
+/// leased but unrecorded items are run again from base content, recorded ones never. It reads
+/// the item records of a resumed job in steps and leases the first ones while it reads the rest.
 /// Answers: pull_atom -> lease_reply; item_report -> bool (accepted); restore_atom, files ->
 /// bool; status_atom -> job_record; cancel_atom -> job_record. Spawn detached: planning and
 /// assembling run git and write files.

@@ -1,5 +1,8 @@
 #include "runtime/store.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "runtime/error.hpp"
@@ -69,6 +72,50 @@ TEST(StoreTest, ScansAPrefixInKeyOrder) {
     return seen.size() < 2;
   }));
   EXPECT_EQ(seen, (std::vector<std::string>{"a/1", "a/2"}));
+}
+
+TEST(StoreTest, ScansAPrefixFromAKey) {
+  temp_dir dir;
+  auto db = open_or_fail(dir / "store");
+  for (const auto* key : {"a/1", "a/2", "a/3", "b/1"})
+    ASSERT_FALSE(db->put(column::items, key, key));
+  auto scan_from = [&](std::string_view from) {
+    std::vector<std::string> seen;
+    EXPECT_FALSE(db->scan(column::items, "a/", from, [&](std::string_view key, std::string_view) {
+      seen.emplace_back(key);
+      return true;
+    }));
+    return seen;
+  };
+  EXPECT_EQ(scan_from("a/2"), (std::vector<std::string>{"a/2", "a/3"}));
+  EXPECT_EQ(scan_from("a/20"), (std::vector<std::string>{"a/3"}));
+  EXPECT_EQ(scan_from(""), (std::vector<std::string>{"a/1", "a/2", "a/3"}));
+  EXPECT_TRUE(scan_from("a/4").empty());
+  EXPECT_TRUE(scan_from("b/").empty());
+}
+
+TEST(StoreTest, WritesSurviveTwoCrashesInARow) {
+  temp_dir dir;
+  const auto path = dir / "store";
+  // A child process opens the store, writes without syncing and ends without closing it: the
+  // WAL is all that holds the write. The second child's open replays the first WAL without
+  // flushing it, so its crash tests that the replayed write still survives.
+  auto write_then_crash = [&](const char* key) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      auto db = store::open(path);
+      ::_exit(db && !(*db)->put(column::jobs, key, "value") ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  ASSERT_TRUE(write_then_crash("first"));
+  ASSERT_TRUE(write_then_crash("second"));
+  auto db = open_or_fail(path);
+  ASSERT_TRUE(db);
+  EXPECT_TRUE(db->get(column::jobs, "first"));
+  EXPECT_TRUE(db->get(column::jobs, "second"));
 }
 
 TEST(StoreTest, SecondOpenIsLocked) {
