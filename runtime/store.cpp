@@ -86,7 +86,7 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& path) {
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   // Opening after a crash replays the WAL into memtables, and by default then writes them to
-  // table files before the open returns (0.2-0.3 s of a restart with a large job). Without
+  // table files before the open returns (0.1-0.4 s of a restart with a large job). Without
   // that flush the replayed writes stay in memtables and RocksDB keeps their WAL files until a
   // regular flush covers them, so every write acknowledged before the crash survives the next
   // crash as well: durability is the same, only the table files are written later.
@@ -94,10 +94,11 @@ caf::expected<std::unique_ptr<store>> store::open(const std::string& path) {
   // The replay grows with what was written since the last flush, and a column family written
   // rarely (meta: one record per boot) pins every WAL after its last write until the WALs
   // total max_total_wal_size; the default is 4 x all memtables, gigabytes. Past this limit
-  // RocksDB flushes the column families that pin the oldest WAL, which bounds the replay at a
-  // restart (about 0.3 s for 32 MiB on a 2-vCPU VM) at the cost of smaller, more frequent
-  // flushes under heavy writing.
-  options.max_total_wal_size = 32ULL << 20U;
+  // RocksDB flushes the column families that pin the oldest WAL. The replay costs 13-15 ms per
+  // MB on the 2-vCPU VM of bench/README.md (0.3-0.5 s for 16 MiB, 0.6 s for 32 MiB, over an
+  // open of 0.15 s), so this bounds what a crash adds to a restart, whenever it happens, for
+  // smaller, more frequent flushes under heavy writing. Durability does not depend on it.
+  options.max_total_wal_size = 16ULL << 20U;
   std::vector<rocksdb::ColumnFamilyDescriptor> families{
     {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
   for (auto kind : all_columns)
