@@ -98,11 +98,11 @@ void on_probed(state_t* self, uint64_t round, const std::string& id, runtime::to
 void start(state_t* self) {
   auto& st = self->state;
   for (size_t i = 0; i < st.setup.shards; ++i)
-    st.shards.push_back(self->spawn(catalog_shard, st.setup.db, st.setup.metrics, st.setup.params));
+    st.shards.push_back(self->spawn<caf::linked>(catalog_shard, st.setup.db, st.setup.metrics, st.setup.params));
   std::vector<runtime::tool_manifest> never_probed;
   for (auto& tool : st.setup.registry->list()) {
-    if (runtime::is(runtime::load_tool_availability(*st.setup.db, tool.id).error(),
-                    runtime::runtime_errc::not_found))
+    auto probed = runtime::load_tool_availability(*st.setup.db, tool.id);
+    if (!probed && runtime::is(probed.error(), runtime::runtime_errc::not_found))
       never_probed.push_back(tool);
     self->send(owner(self, tool.id), put_tool_atom::value, std::move(tool));
   }

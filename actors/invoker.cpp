@@ -5,8 +5,10 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
+#include "actors/catalog_messages.hpp"
 #include "runtime/content_hash.hpp"
 #include "runtime/error.hpp"
+#include "runtime/unix_clock.hpp"
 
 namespace drover::actors::detail {
 
@@ -168,6 +170,11 @@ public:
     record_attempt(manifest, outcome, run.exit_code, run.term_signal, run.duration.count(), excerpt);
     tool_metrics{*st_.setup.services.metrics}.invocation(
       manifest.id, outcome, duration<double>(run.duration).count());
+    // The catalog learns from every run; a spawn failure says the tool is missing here, which
+    // is availability (the probe's business), not how well the tool works.
+    if (!finished.error && st_.setup.services.catalog_actor)
+      caf::anon_send(st_.setup.services.catalog_actor, outcome_atom::value,
+                     tool_outcome{manifest.id, !trigger, run.duration.count(), runtime::unix_now_ms()});
     if (!trigger) {
       if (outcome == "findings") {
         st_.findings = true;

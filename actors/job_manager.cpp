@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/catalog_messages.hpp"
 #include "actors/coordinator.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
@@ -72,7 +73,79 @@ caf::result<runtime::job_record> ask_about(caf::stateful_actor<job_manager_state
   return std::move(*job);
 }
 
+/// Records a new job for `spec` and starts its coordinator; answers with the job id.
+caf::expected<std::string> record_and_start(caf::stateful_actor<job_manager_state>* self,
+                                            const runtime::job_spec& spec) {
+  runtime::job_record job;
+  job.id = new_job_id();
+  job.spec = spec;
+  job.created_unix_ms = runtime::unix_now_ms();
+  job.updated_unix_ms = job.created_unix_ms;
+  if (auto error = self->state.services.db->put(runtime::column::jobs, job.id, runtime::encode(job),
+                                                runtime::durability::power))
+    return error;
+  self->state.services.metrics->make_counter("drover_jobs_submitted_total", "Jobs submitted to this node.")
+    .increment();
+  start_coordinator(self, job.id);
+  return job.id;
+}
+
+/// Asks the catalog for the tools with the spec's capability and language, makes the ranked
+/// available ones the job's chain (recorded with the ranking, so that a resumed job runs the
+/// same chain), then records and starts the job.
+caf::result<std::string> resolve_then_start(caf::stateful_actor<job_manager_state>* self,
+                                            runtime::job_spec spec) {
+  if (!self->state.services.catalog_actor)
+    return runtime::make_error(runtime::runtime_errc::invalid_argument,
+                               "this node has no tool catalog to resolve --capability");
+  auto promise = self->make_response_promise<std::string>();
+  runtime::search_request query{"", {spec.capability, spec.language, {}, false}, max_candidates};
+  self->request(self->state.services.catalog_actor, std::chrono::seconds{30}, search_atom::value, query)
+    .then(
+      [self, promise, spec](search_reply& reply) mutable {
+        if (auto error = choose_chain(reply.hits, spec)) {
+          promise.deliver(std::move(error));
+          return;
+        }
+        auto id = record_and_start(self, spec);
+        if (id)
+          promise.deliver(std::move(*id));
+        else
+          promise.deliver(std::move(id.error()));
+      },
+      [promise](caf::error& error) mutable { promise.deliver(std::move(error)); });
+  return promise;
+}
+
 } // namespace
+
+caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime::job_spec& spec) {
+  spec.tools.clear();
+  spec.tool_ranking.clear();
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const auto& hit = ranked[i];
+    std::string status;
+    if (hit.availability && !hit.availability->available)
+      status = "skipped: not available on this node (" + hit.availability->detail + ")";
+    else if (spec.tools.size() < max_chain)
+      status = "in the chain as choice " + std::to_string(spec.tools.size() + 1);
+    else
+      status = "not in the chain (it holds " + std::to_string(max_chain) + " tools)";
+    if (status.rfind("in the chain", 0) == 0)
+      spec.tools.push_back(hit.tool.id);
+    spec.tool_ranking.push_back("#" + std::to_string(i + 1) + " " + hit.tool.id + " " + hit.tool.version
+                                + ": " + status + "; " + runtime::explain(hit));
+  }
+  if (!spec.tools.empty())
+    return caf::none;
+  std::string why = ranked.empty() ? "no tool in the catalog has it" : "none of them is available:";
+  for (const auto& line : spec.tool_ranking)
+    why += "\n  " + line;
+  return runtime::make_error(runtime::runtime_errc::invalid_argument,
+                             "no tool to run for capability '" + spec.capability + "'"
+                               + (spec.language.empty() ? "" : " and language '" + spec.language + "'") + ": "
+                               + why);
+}
 
 std::string new_job_id() {
   const auto now = std::time(nullptr);
@@ -106,19 +179,12 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
   return {
     [self](resume_atom) { resume_unfinished(self); },
     [self](const submit_job& request) -> caf::result<std::string> {
-      runtime::job_record job;
-      job.id = new_job_id();
-      job.spec = request.spec;
-      job.created_unix_ms = runtime::unix_now_ms();
-      job.updated_unix_ms = job.created_unix_ms;
-      if (auto error = self->state.services.db->put(runtime::column::jobs, job.id,
-                                                    runtime::encode(job), runtime::durability::power))
-        return error;
-      self->state.services.metrics
-        ->make_counter("drover_jobs_submitted_total", "Jobs submitted to this node.")
-        .increment();
-      start_coordinator(self, job.id);
-      return job.id;
+      if (!request.spec.capability.empty() && request.spec.tools.empty())
+        return resolve_then_start(self, request.spec);
+      auto id = record_and_start(self, request.spec);
+      if (!id)
+        return std::move(id.error());
+      return std::move(*id);
     },
     [self](status_atom atom, const std::string& id) { return ask_about(self, id, atom); },
     [self](list_atom) -> caf::result<std::vector<runtime::job_record>> {

@@ -7,6 +7,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/catalog_messages.hpp"
 #include "actors/job_messages.hpp"
 #include "actors/job_services.hpp"
 
@@ -20,9 +21,19 @@ struct job_manager_state {
 
 /// The node's entry point for jobs. On start it resumes every unfinished job in the store.
 /// Answers: submit_job -> std::string (the new job's id; the job is recorded before the
-/// answer); status_atom, id -> job_record; list_atom -> std::vector<job_record>;
+/// answer; a spec with a capability and no tools first gets its chain from the catalog); status_atom, id -> job_record; list_atom -> std::vector<job_record>;
 /// cancel_atom, id -> job_record. Spawn detached: it reads and writes the store.
 caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_services services);
+
+/// How many ranked candidates a capability job considers, and how many of them form its chain.
+constexpr size_t max_candidates = 10;
+constexpr size_t max_chain = 3;
+
+/// Makes `spec.tools` the best available of `ranked` (best first; at most max_chain) and
+/// `spec.tool_ranking` one line per candidate saying where it ranked, why, and whether it
+/// joined the chain. Fails with invalid_argument, listing the candidates, when none is
+/// available.
+caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime::job_spec& spec);
 
 /// Returns a new job id: "j" + UTC time + random suffix, so that ids sort by creation.
 std::string new_job_id();

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <caf/actor.hpp>
+
 #include "observability/metrics.hpp"
 #include "runtime/checkpoint_writer.hpp"
 #include "runtime/process_runner.hpp"
@@ -18,6 +20,9 @@ struct job_services {
   runtime::process_runner* runner = nullptr;
   runtime::tool_catalog* catalog = nullptr;
   observability::metrics* metrics = nullptr;
+  /// The catalog actor: ranks the tools of capability jobs and receives every invocation's
+  /// outcome. May be unset (tests of job actors alone): then capability jobs are refused.
+  caf::actor catalog_actor;
   std::string jobs_dir;      ///< DATA_DIR/jobs: one folder per job (worktree, report, patch)
   std::string drover_binary; ///< what argv[0] "drover" runs (Drover's own tools)
   unsigned invokers_per_job = 2;

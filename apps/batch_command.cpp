@@ -11,8 +11,7 @@
 #include "apps/commands.hpp"
 #include "apps/job_printer.hpp"
 #include "apps/job_request.hpp"
-#include "apps/node.hpp"
-#include "apps/node_client.hpp"
+#include "apps/node_connection.hpp"
 #include "apps/progress_display.hpp"
 #include "runtime/error.hpp"
 
@@ -90,20 +89,12 @@ int run_batch(const batch_options& options, const runtime::config_inputs& inputs
   signal(SIGTERM, on_interrupt);
 
   // A running node takes the job; otherwise this process runs one on free ports.
-  std::unique_ptr<node> embedded;
-  auto url = find_node(options.node, config->values.data_dir);
-  if (!url) {
-    auto values = config->values;
-    values.listen.port = values.http.port = values.metrics.port = 0;
-    auto started = node::start(values);
-    if (!started) {
-      std::fprintf(stderr, "drover batch: %s\n", runtime::describe(started.error()).c_str());
-      return exit_usage;
-    }
-    embedded = std::move(*started);
-    url = embedded->http_url();
+  auto connection = node_connection::open(options.node, config->values);
+  if (!connection) {
+    std::fprintf(stderr, "drover batch: %s\n", runtime::describe(connection.error()).c_str());
+    return exit_usage;
   }
-  node_client client{*url};
+  auto& client = connection->client();
   std::string id = options.resume;
   if (id.empty()) {
     auto submitted = client.post("/v1/jobs", to_job_request(spec));
@@ -113,10 +104,11 @@ int run_batch(const batch_options& options, const runtime::config_inputs& inputs
     }
     id = submitted->value("id", "");
   }
-  std::fprintf(stderr, "job %s on %s\n", id.c_str(), embedded ? "an embedded node" : url->c_str());
+  std::fprintf(stderr, "job %s on %s\n", id.c_str(),
+               connection->embedded() ? "an embedded node" : connection->url().c_str());
   if (!wait_for_job(client, id)) {
-    if (embedded) {
-      embedded->stop();
+    if (connection->embedded()) {
+      connection->stop();
       std::fprintf(stderr,
                    "interrupted: job %s is saved in %s and resumes where it stopped with\n"
                    "  drover batch --resume %s --data-dir %s\n(or whenever a node starts on that "
@@ -125,7 +117,7 @@ int run_batch(const batch_options& options, const runtime::config_inputs& inputs
                    config->values.data_dir.c_str(), id.c_str());
     } else {
       std::fprintf(stderr, "detached: job %s goes on at %s; drover jobs show %s follows it\n",
-                   id.c_str(), url->c_str(), id.c_str());
+                   id.c_str(), connection->url().c_str(), id.c_str());
     }
     return 130;
   }

@@ -36,6 +36,26 @@ int run_jobs_show(const std::string& node, const std::string& id, bool json,
 int run_jobs_cancel(const std::string& node, const std::string& id,
                     const runtime::config_inputs& inputs);
 
+/// What `drover tools search` was asked for.
+struct tools_search_options {
+  std::string query;
+  std::string language;    ///< --lang: a language or ".ext"
+  std::string capability;  ///< --capability
+  std::string side_effect; ///< --side-effect read-only|writes-files
+  bool available_only = false;
+  size_t limit = 10;
+  bool explain = false; ///< print every score factor
+  bool json = false;
+  std::string node;
+};
+
+/// `drover tools ls|search|show|add|probe`, against a running node or an embedded one.
+int run_tools_ls(const std::string& node, bool json, const runtime::config_inputs& inputs);
+int run_tools_search(const tools_search_options& options, const runtime::config_inputs& inputs);
+int run_tools_show(const std::string& node, const std::string& id, bool json, const runtime::config_inputs& inputs);
+int run_tools_add(const std::string& node, const std::string& file, const runtime::config_inputs& inputs);
+int run_tools_probe(const std::string& node, bool json, const runtime::config_inputs& inputs);
+
 /// `drover config show`: prints the effective configuration and where each value came from.
 int run_config_show(const runtime::config_inputs& inputs);
 

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/job_messages.hpp"
+#include "apps/http_json.hpp"
+#include "apps/tool_routes.hpp"
 #include "apps/job_request.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_report.hpp"
@@ -16,23 +18,6 @@ namespace {
 constexpr size_t max_body_bytes = 1 << 20;
 constexpr auto actor_timeout = std::chrono::seconds{30};
 
-void reply_json(httplib::Response& response, int status, const nlohmann::json& body) {
-  response.status = status;
-  response.set_content(body.dump(2) + "\n", "application/json");
-}
-
-void reply_error(httplib::Response& response, int status, const std::string& message) {
-  reply_json(response, status, {{"error", {{"code", status}, {"message", message}}}});
-}
-
-int status_of(const caf::error& error) {
-  if (runtime::is(error, runtime::runtime_errc::not_found))
-    return 404;
-  if (runtime::is(error, runtime::runtime_errc::invalid_argument))
-    return 400;
-  return 500;
-}
-
 /// Asks the job manager and answers with the job record it returns.
 template <class... Ts>
 void reply_with_job(caf::actor_system& system, const caf::actor& jobs, httplib::Response& response,
@@ -41,15 +26,14 @@ void reply_with_job(caf::actor_system& system, const caf::actor& jobs, httplib::
   self->request(jobs, actor_timeout, std::forward<Ts>(request)...)
     .receive([&](const runtime::job_record& job) { reply_json(response, 200, runtime::to_json(job)); },
              [&](const caf::error& error) {
-               reply_error(response, status_of(error), runtime::describe(error));
+               reply_error(response, error);
              });
 }
 
 } // namespace
 
-http_api::http_api(caf::actor_system& system, caf::actor jobs, const runtime::store& db,
-                   const runtime::tool_catalog& catalog)
-  : system_(system), jobs_(std::move(jobs)), db_(db), catalog_(catalog),
+http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, const runtime::store& db)
+  : system_(system), jobs_(std::move(jobs)), catalog_(std::move(catalog)), db_(db),
     server_() {
   auto& routes = server_.routes();
   routes.set_payload_max_length(max_body_bytes);
@@ -59,18 +43,8 @@ http_api::http_api(caf::actor_system& system, caf::actor jobs, const runtime::st
   routes.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain");
   });
-  routes.Get("/v1/tools", [this](const httplib::Request&, httplib::Response& response) {
-    auto tools = nlohmann::json::array();
-    for (const auto& tool : catalog_.list())
-      tools.push_back({{"id", tool.id},
-                       {"version", tool.version},
-                       {"description", tool.description},
-                       {"capabilities", tool.capabilities},
-                       {"languages", tool.languages},
-                       {"source", tool.source}});
-    reply_json(response, 200, tools);
-  });
   add_job_routes();
+  add_tool_routes(routes, system_, catalog_);
   routes.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (response.status == 413)
       return reply_error(response, 413, "request body larger than 1 MiB");
@@ -92,7 +66,7 @@ void http_api::add_job_routes() {
     self->request(jobs_, actor_timeout, actors::submit_job{std::move(*spec)})
       .receive([&](const std::string& id) { reply_json(response, 201, {{"id", id}}); },
                [&](const caf::error& error) {
-                 reply_error(response, status_of(error), runtime::describe(error));
+                 reply_error(response, error);
                });
   });
   routes.Get("/v1/jobs", [this](const httplib::Request&, httplib::Response& response) {

@@ -9,13 +9,17 @@
 #include "apps/http_server.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/store.hpp"
-#include "runtime/tool_catalog.hpp"
 
 namespace drover::apps {
 
 /// The node's HTTP JSON API under /v1/, served by cpp-httplib on its own threads:
 ///   GET  /v1/node                 identity and endpoints
-///   GET  /v1/tools                the tool catalog
+///   GET  /v1/tools                every tool with its availability and outcome statistics
+///   GET  /v1/tools/search?q=TEXT&lang=L&capability=C&side_effect=S&available=true&limit=N
+///                                 ranked tools with every score factor (apps/tool_routes.hpp)
+///   GET  /v1/tools/ID             one tool
+///   POST /v1/tools                add a manifest: {"source": NAME, "yaml": TEXT} -> 201
+///   POST /v1/tools/probe          probe every tool now
 ///   POST /v1/jobs                 submit a job (apps/job_request.hpp) -> 201 {"id": ...}
 ///   GET  /v1/jobs                 every job, newest first
 ///   GET  /v1/jobs/ID              one job's record: state, counts, outcome paths
@@ -23,13 +27,12 @@ namespace drover::apps {
 ///   POST /v1/jobs/ID/cancel       cancel a job
 /// Errors are {"error": {"code": HTTP status, "message": ...}}.
 /// Thread-safety: construct, bind, start and stop from one thread; handlers run on the
-/// server's threads and reach actors through scoped actors, and the store and catalog through
-/// their own locking.
+/// server's threads and reach actors through scoped actors, and the store through its own
+/// locking.
 class http_api {
 public:
   /// Borrows everything; all must outlive the API.
-  http_api(caf::actor_system& system, caf::actor jobs, const runtime::store& db,
-           const runtime::tool_catalog& catalog);
+  http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, const runtime::store& db);
 
   /// Binds `address` (port 0 picks a free port) and returns the port bound.
   caf::expected<uint16_t> bind(const runtime::host_port& address);
@@ -46,8 +49,8 @@ private:
 
   caf::actor_system& system_;
   caf::actor jobs_;
+  caf::actor catalog_;
   const runtime::store& db_;
-  const runtime::tool_catalog& catalog_;
   std::string node_json_;
   http_server server_;
 };

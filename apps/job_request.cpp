@@ -47,27 +47,34 @@ caf::error read_string(const nlohmann::json& request, const char* field, std::st
 caf::expected<runtime::job_spec> parse_job_request(const nlohmann::json& request) {
   if (!request.is_object())
     return bad("(body)", "a JSON object");
-  static const char* known[] = {"repo", "include", "exclude", "tools",     "args",
-                                "mode", "base",    "branch",  "batch_size"};
+  static const char* known[] = {"repo", "include", "exclude", "tools",      "args",     "mode",
+                                "base", "branch",  "batch_size", "capability", "language"};
   for (const auto& item : request.items()) {
     const auto& key = item.key();
     if (std::find_if(std::begin(known), std::end(known), [&](const char* name) { return key == name; })
         == std::end(known))
       return bad(key, "no such field (known: repo, include, exclude, tools, args, mode, base, "
-                      "branch, batch_size)");
+                      "branch, batch_size, capability, language)");
   }
   runtime::job_spec spec;
   std::string mode = "advise";
   for (auto error : {read_string(request, "repo", spec.repo, true),
                      read_strings(request, "include", spec.include, true),
                      read_strings(request, "exclude", spec.exclude, false),
-                     read_strings(request, "tools", spec.tools, true),
+                     read_strings(request, "tools", spec.tools, false),
+                     read_string(request, "capability", spec.capability, false),
+                     read_string(request, "language", spec.language, false),
                      read_strings(request, "args", spec.tool_args, false),
                      read_string(request, "mode", mode, false),
                      read_string(request, "base", spec.base, false),
                      read_string(request, "branch", spec.branch, false)})
     if (error)
       return error;
+  if (spec.tools.empty() == spec.capability.empty())
+    return bad("tools", "a non-empty list of tool ids, or else a \"capability\" (and optionally a "
+                        "\"language\") to choose the tools by search, not both");
+  if (!spec.language.empty() && spec.capability.empty())
+    return bad("language", "to come with a \"capability\"");
   if (!runtime::parse_job_mode(mode, spec.mode))
     return bad("mode", "one of advise, apply, branch, got '" + mode + "'");
   if (request.contains("batch_size")) {
@@ -89,6 +96,10 @@ nlohmann::json to_job_request(const runtime::job_spec& spec) {
     request["branch"] = spec.branch;
   if (spec.batch_size != 0)
     request["batch_size"] = spec.batch_size;
+  if (!spec.capability.empty())
+    request["capability"] = spec.capability;
+  if (!spec.language.empty())
+    request["language"] = spec.language;
   return request;
 }
 

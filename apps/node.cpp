@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/catalog.hpp"
 #include "actors/job_manager.hpp"
 #include "actors/node_actor.hpp"
 #include "apps/builtin_tools.hpp"
@@ -19,6 +20,7 @@
 #include "observability/process_metrics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_report.hpp"
+#include "runtime/tool_records.hpp"
 
 namespace drover::apps {
 
@@ -89,7 +91,15 @@ caf::error node::load_catalog(const runtime::node_config& config) {
     if (auto error = catalog_.add_yaml(yaml, source))
       return error;
   if (!config.tools_dir.empty())
-    return catalog_.add_directory(config.tools_dir);
+    if (auto error = catalog_.add_directory(config.tools_dir))
+      return error;
+  // Manifests added with `drover tools add` last: the user's latest word wins.
+  auto added = runtime::load_user_manifests(*store_);
+  if (!added)
+    return added.error();
+  for (const auto& [source, yaml] : *added)
+    if (auto error = catalog_.add_yaml(yaml, source))
+      spdlog::error("ignoring a stored manifest that no longer parses: {}", runtime::describe(error));
   return caf::none;
 }
 
@@ -103,15 +113,14 @@ void node::start_actors(const runtime::node_config& config) {
     *metrics_);
   char self_exe[4096] = {};
   const auto length = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
-  actors::job_services services{store_.get(),
-                                writer_.get(),
-                                runner_.get(),
-                                &catalog_,
-                                metrics_.get(),
-                                config.data_dir + "/jobs",
-                                length > 0 ? std::string{self_exe, static_cast<size_t>(length)}
-                                           : std::string{"drover"},
-                                config.invokers};
+  const auto drover_binary =
+    length > 0 ? std::string{self_exe, static_cast<size_t>(length)} : std::string{"drover"};
+  actors::catalog_setup catalog{store_.get(), &catalog_, runner_.get(), metrics_.get(), drover_binary,
+                                config.catalog_shards, {}};
+  catalog_actor_ = actors_->spawn<caf::detached>(actors::catalog, std::move(catalog));
+  actors::job_services services{store_.get(),         writer_.get(),   runner_.get(),
+                                &catalog_,            metrics_.get(),  catalog_actor_,
+                                config.data_dir + "/jobs", drover_binary, config.invokers};
   jobs_ = actors_->spawn<caf::detached>(actors::job_manager, std::move(services));
   register_job_metrics();
 }
@@ -167,7 +176,7 @@ caf::error node::start_servers(const runtime::node_config& config) {
     return metrics_port.error();
   metrics_server_->start();
   published_.metrics = config.metrics.host + ":" + std::to_string(*metrics_port);
-  http_ = std::make_unique<http_api>(*actors_, jobs_, *store_, catalog_);
+  http_ = std::make_unique<http_api>(*actors_, jobs_, catalog_actor_, *store_);
   auto port = http_->bind(config.http);
   if (!port)
     return port.error();
@@ -187,7 +196,7 @@ caf::error node::stop() {
   if (endpoint_)
     endpoint_->stop();
   if (actors_) {
-    for (auto* actor : {&dispatcher_, &node_actor_, &jobs_}) {
+    for (auto* actor : {&dispatcher_, &node_actor_, &jobs_, &catalog_actor_}) {
       caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
       *actor = nullptr;
     }

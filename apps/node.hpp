@@ -67,6 +67,7 @@ private:
   // After the actor system: their callbacks message actors, so they go first.
   std::unique_ptr<runtime::process_runner> runner_;
   std::unique_ptr<runtime::checkpoint_writer> writer_;
+  caf::actor catalog_actor_;
   caf::actor jobs_;
   std::unique_ptr<zmq::context_t> zmq_context_;
   std::unique_ptr<cluster::zmq_endpoint> endpoint_;

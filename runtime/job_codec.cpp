@@ -49,7 +49,8 @@ std::string encode(const job_record& record) {
     builder, builder.CreateString(spec.repo), builder.CreateString(spec.base),
     strings(builder, spec.include), strings(builder, spec.exclude), strings(builder, spec.tools),
     strings(builder, spec.tool_args), static_cast<fb::JobMode>(spec.mode), spec.batch_size,
-    builder.CreateString(spec.branch));
+    builder.CreateString(spec.branch), builder.CreateString(spec.capability),
+    builder.CreateString(spec.language), strings(builder, spec.tool_ranking));
   builder.Finish(fb::CreateJobRecord(
     builder, builder.CreateString(record.id), spec_offset, static_cast<fb::JobState>(record.state),
     builder.CreateString(record.base_commit), builder.CreateString(record.worktree),
@@ -104,6 +105,9 @@ caf::expected<job_record> decode_job(std::string_view bytes) {
     record.spec.mode = static_cast<job_mode>(spec->mode());
     record.spec.batch_size = spec->batch_size();
     record.spec.branch = read(spec->branch());
+    record.spec.capability = read(spec->capability());
+    record.spec.language = read(spec->language());
+    record.spec.tool_ranking = read_strings(spec->tool_ranking());
   }
   record.state = static_cast<job_state>(root->state());
   record.base_commit = read(root->base_commit());

@@ -38,6 +38,13 @@ struct job_spec {
   job_mode mode = job_mode::advise;
   uint32_t batch_size = 0;            ///< files per item; 0 takes the first tool's batching
   std::string branch;                 ///< branch mode: the branch to create
+  /// When set (and `tools` empty at submission), the chain is the ranked available tools with
+  /// this capability for `language`, resolved once when the job is recorded.
+  std::string capability;
+  std::string language;
+  /// For a resolved chain: one line per candidate, best first, with its rank, score factors
+  /// and whether it joined the chain or was skipped (e.g. not installed).
+  std::vector<std::string> tool_ranking;
 };
 
 /// One job as stored (column `jobs`, key: id).

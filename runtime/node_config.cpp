@@ -44,6 +44,23 @@ key_spec address_key(std::string name, const std::string& default_value, bool zm
           [prefix, field](const node_config& config) { return prefix + (config.*field).to_string(); }};
 }
 
+/// A key holding a whole number from 1 to `maximum` of `what`.
+key_spec count_key(std::string name, unsigned (*default_value)(), const std::string& what, unsigned maximum,
+                   unsigned node_config::*field) {
+  return {std::move(name), [default_value] { return std::to_string(default_value()); },
+          [what, maximum, field](node_config& config, const std::string& text) -> std::optional<std::string> {
+            const auto expected = "a whole number of " + what + " from 1 to " + std::to_string(maximum);
+            if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos)
+              return expected;
+            const auto count = std::stoul(text);
+            if (count < 1 || count > maximum)
+              return expected;
+            config.*field = static_cast<unsigned>(count);
+            return std::nullopt;
+          },
+          [field](const node_config& config) { return std::to_string(config.*field); }};
+}
+
 const std::vector<key_spec>& key_specs() {
   static const std::vector<key_spec> specs{
     {"data_dir", default_data_dir,
@@ -75,18 +92,9 @@ const std::vector<key_spec>& key_specs() {
        return std::nullopt;
      },
      [](const node_config& config) { return config.durability; }},
-    {"invokers", [] { return std::to_string(std::max(1U, std::thread::hardware_concurrency())); },
-     [](node_config& config, const std::string& text) -> std::optional<std::string> {
-       const auto expected = "a whole number of invokers per job from 1 to 1024";
-       if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos)
-         return expected;
-       const auto count = std::stoul(text);
-       if (count < 1 || count > 1024)
-         return expected;
-       config.invokers = static_cast<unsigned>(count);
-       return std::nullopt;
-     },
-     [](const node_config& config) { return std::to_string(config.invokers); }},
+    count_key("invokers", [] { return std::max(1U, std::thread::hardware_concurrency()); },
+              "invokers per job", 1024, &node_config::invokers),
+    count_key("catalog_shards", [] { return 4U; }, "catalog shards", 64, &node_config::catalog_shards),
     {"tools_dir", [] { return std::string{}; },
      [](node_config& config, const std::string& text) -> std::optional<std::string> {
        config.tools_dir = text;

@@ -31,6 +31,7 @@ struct node_config {
   std::string log_level;
   std::string durability; ///< "process" (WAL, no sync) or "power" (synced group commit)
   unsigned invokers = 1;  ///< invoker actors per job on this node
+  unsigned catalog_shards = 4; ///< catalog shard actors the tool catalog is partitioned into
   std::string tools_dir;  ///< extra tool manifests (*.yaml), or empty
 };
 

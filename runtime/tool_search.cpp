@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -163,6 +164,28 @@ void corpus_stats::merge(const corpus_stats& other) {
     total_length[field] += other.total_length[field];
   for (const auto& [term, count] : other.document_frequency)
     document_frequency[term] += count;
+}
+
+std::string explain(const search_hit& hit) {
+  const auto& f = hit.factors;
+  auto number = [](double value, int digits) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.*f", digits, value);
+    return std::string{text};
+  };
+  std::string terms;
+  for (const auto& term : f.terms) {
+    terms += (terms.empty() ? "" : ", ") + term.term + " in ";
+    for (size_t i = 0; i < term.fields.size(); ++i)
+      terms += (i > 0 ? "+" : "") + term.fields[i];
+    terms += " " + number(term.contribution, 2);
+  }
+  return "score " + number(f.score, 3) + " = relevance " + number(f.relevance, 3)
+         + (terms.empty() ? " (no text query)" : " (" + terms + ")") + " x reliability "
+         + number(f.reliability, 3) + " (" + number(f.successes, 1) + " ok, " + number(f.failures, 1)
+         + " failed, decayed; " + std::to_string(f.invocations) + " recorded) x latency "
+         + number(f.latency_factor, 3)
+         + (f.median_latency_ms ? " (median " + std::to_string(*f.median_latency_ms) + " ms)" : " (no runs)");
 }
 
 bool ranks_before(const search_hit& a, const search_hit& b) {

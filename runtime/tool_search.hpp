@@ -100,6 +100,10 @@ struct search_hit {
   score_factors factors;
 };
 
+/// Returns one line explaining `hit`'s score: "score S = relevance R (term: fields ...) x
+/// reliability P (n ok, m failed, decayed) x latency L (median T ms)".
+std::string explain(const search_hit& hit);
+
 /// Orders hits best first: higher score, then tool id.
 bool ranks_before(const search_hit& a, const search_hit& b);
 

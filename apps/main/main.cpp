@@ -33,6 +33,11 @@ void add_batch_flags(CLI::App& batch, drover::apps::batch_options& options, std:
     ->type_name("PATTERN");
   batch.add_option("--exclude", spec.exclude, "files to leave alone (repeatable)")->type_name("PATTERN");
   batch.add_option("--tool", spec.tools, "tool id; repeat to give fallbacks in order")->type_name("ID");
+  batch.add_option("--capability", spec.capability,
+                   "instead of --tool: the best available tools with this capability (format, lint, ...)")
+    ->type_name("CAP");
+  batch.add_option("--lang", spec.language, "with --capability: the language (python, c++, ...)")
+    ->type_name("LANG");
   batch.add_option("--mode", mode, "advise (report + patch), branch (commit on a new branch) or apply")
     ->check(CLI::IsMember({"advise", "branch", "apply"}));
   batch.add_option("--base", spec.base, "revision to work on (default HEAD)")->type_name("REV");
@@ -91,6 +96,33 @@ int main(int argc, char** argv) {
   for (auto* command : {jobs_show, jobs_cancel})
     command->add_option("id", job_id, "the job id")->required();
 
+  auto* tools = app.add_subcommand("tools", "search, inspect, add and probe tools of the catalog");
+  tools->require_subcommand(1);
+  apps::tools_search_options search;
+  std::string tool_id;
+  std::string manifest_file;
+  auto* tools_ls = tools->add_subcommand("ls", "list every tool with its availability");
+  auto* tools_search = tools->add_subcommand("search", "rank tools for a question, e.g. \"format python\"");
+  auto* tools_show = tools->add_subcommand("show", "show one tool, its statistics and availability");
+  auto* tools_add = tools->add_subcommand("add", "add a tool manifest (YAML) to the catalog");
+  auto* tools_probe = tools->add_subcommand("probe", "probe which tools this node can run, now");
+  for (auto* command : {tools_ls, tools_search, tools_show, tools_add, tools_probe}) {
+    command->add_option("--node", node, "URL of a running node's HTTP API (or DROVER_NODE)");
+    add_config_flags(*command, inputs, config_file);
+  }
+  for (auto* command : {tools_ls, tools_search, tools_show, tools_probe})
+    command->add_flag("--json", json, "print JSON");
+  tools_search->add_option("query", search.query, "what the tool should do")->required();
+  tools_search->add_option("--lang", search.language, "only tools for this language or .extension");
+  tools_search->add_option("--capability", search.capability, "only tools with this capability");
+  tools_search->add_option("--side-effect", search.side_effect, "only read-only or writes-files tools")
+    ->check(CLI::IsMember({"read-only", "writes-files"}));
+  tools_search->add_flag("--available", search.available_only, "only tools this node can run");
+  tools_search->add_option("--limit", search.limit, "hits to show (default 10)")->check(CLI::Range(1, 1000));
+  tools_search->add_flag("--explain", search.explain, "show every factor of every score");
+  tools_show->add_option("id", tool_id, "the tool id")->required();
+  tools_add->add_option("file", manifest_file, "the manifest")->required();
+
   apps::codemod_options codemod_options;
   auto* codemod = app.add_subcommand("codemod", "Drover's own search/replace tool over files");
   add_codemod_flags(*codemod, codemod_options);
@@ -133,9 +165,11 @@ int main(int argc, char** argv) {
   if (up->parsed())
     return apps::run_up(inputs);
   if (batch->parsed()) {
-    if (batch_options.resume.empty() && (batch_options.spec.repo.empty() || batch_options.spec.include.empty()
-                                         || batch_options.spec.tools.empty())) {
-      std::fprintf(stderr, "drover batch: --repo, --glob and --tool are required (or --resume ID)\n");
+    const auto& spec = batch_options.spec;
+    if (batch_options.resume.empty()
+        && (spec.repo.empty() || spec.include.empty() || spec.tools.empty() == spec.capability.empty())) {
+      std::fprintf(stderr, "drover batch: --repo, --glob and either --tool or --capability are required "
+                           "(or --resume ID)\n");
       return apps::exit_usage;
     }
     drover::runtime::parse_job_mode(mode, batch_options.spec.mode);
@@ -147,6 +181,19 @@ int main(int argc, char** argv) {
     return apps::run_jobs_show(node, job_id, json, inputs);
   if (jobs_cancel->parsed())
     return apps::run_jobs_cancel(node, job_id, inputs);
+  if (tools_ls->parsed())
+    return apps::run_tools_ls(node, json, inputs);
+  if (tools_search->parsed()) {
+    search.node = node;
+    search.json = json;
+    return apps::run_tools_search(search, inputs);
+  }
+  if (tools_show->parsed())
+    return apps::run_tools_show(node, tool_id, json, inputs);
+  if (tools_add->parsed())
+    return apps::run_tools_add(node, manifest_file, inputs);
+  if (tools_probe->parsed())
+    return apps::run_tools_probe(node, json, inputs);
   if (codemod->parsed())
     return apps::run_codemod(codemod_options);
   if (config_show->parsed())
