@@ -291,14 +291,17 @@ caf::error workspace::restore(const std::vector<std::string>& files) {
                         "path '" + path + "' leads outside the worktree " + root_);
     created.push_back(path);
   }
-  auto check_out = [&](const std::vector<std::string>& batch) -> caf::error {
-    std::vector<std::string> args = {"checkout", base_commit_, "--"};
-    args.insert(args.end(), batch.begin(), batch.end());
-    auto done = run_git(std::move(args), root_);
-    return done ? caf::error{} : done.error();
-  };
-  if (auto error = for_each_batch({at_base.begin(), at_base.end()}, check_out))
-    return error;
+  // checkout-index writes the worktree index's entries, which are the base commit's, with their
+  // mode and git's checkout filters, creating missing directories (and replacing a file or
+  // symbolic link in their place); without -u it only reads the index. `git checkout BASE --`
+  // would rewrite the whole index, which costs a second on 100,000 files.
+  if (!at_base.empty()) {
+    git_command check_out{{"checkout-index", "--force", "-z", "--stdin"}, root_};
+    for (const auto& path : at_base)
+      check_out.input.append(path).push_back('\0');
+    if (auto done = run_git(check_out); !done)
+      return done.error();
+  }
   for (const auto& path : created) {
     std::error_code error;
     fs::remove(fs::path{root_} / path, error);

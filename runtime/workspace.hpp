@@ -57,9 +57,11 @@ public:
                const std::vector<std::string>& exclude_globs) const;
 
   /// Restores each of `files` in the worktree to its base-commit content and mode, recreating
-  /// deleted files and deleting files that did not exist at the base commit (with directories
-  /// left empty by that). Returns invalid_argument, before touching anything, for a path that
-  /// is absolute, empty, has a "", ".", ".." or ".git" segment, or names a directory.
+  /// deleted files (and their directories) and deleting files that did not exist at the base
+  /// commit (with directories left empty by that). The content comes from the worktree's own
+  /// index, which holds the base commit and is only read, so the cost does not grow with the
+  /// size of the repository. Returns invalid_argument, before touching anything, for a path
+  /// that is absolute, empty, has a "", ".", ".." or ".git" segment, or names a directory.
   caf::error restore(const std::vector<std::string>& files);
 
   /// Returns the sorted paths that differ from the base commit: modified, deleted and new

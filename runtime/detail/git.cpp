@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,28 @@ bool make_pipe(unique_fd& read_end, unique_fd& write_end) {
   read_end.reset(fds[0]);
   write_end.reset(fds[1]);
   return fds[0] >= 0 && fds[1] >= 0;
+}
+
+/// Sets `fd` to a close-on-exec descriptor above stderr, positioned at the start of an
+/// anonymous in-memory file holding `input`. Returns false with errno set when that fails. A
+/// file rather than a pipe: git reads it at its own pace (or not at all) while this thread
+/// drains git's output, so there is no writer to block and no SIGPIPE to catch.
+bool make_input_file(const std::string& input, unique_fd& fd) {
+  fd.reset(::memfd_create("drover-git-stdin", MFD_CLOEXEC));
+  if (fd.get() >= 0 && fd.get() <= STDERR_FILENO)
+    fd.reset(::fcntl(fd.get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1));
+  for (size_t done = 0; fd.get() >= 0 && done < input.size();) {
+    const auto count = ::write(fd.get(), input.data() + done, input.size() - done);
+    if (count < 0 && errno == EINTR)
+      continue;
+    if (count <= 0)
+      fd.reset();
+    else
+      done += static_cast<size_t>(count);
+  }
+  if (fd.get() >= 0 && ::lseek(fd.get(), 0, SEEK_SET) != 0)
+    fd.reset();
+  return fd.get() >= 0;
 }
 
 std::string variable_name(std::string_view entry) {
@@ -161,6 +184,10 @@ caf::error stream_git(const git_command& command,
   if (!make_pipe(out_read, out_write) || !make_pipe(err_read, err_write))
     return make_error(runtime_errc::spawn_failed,
                       "cannot create pipes for git: " + std::string{std::strerror(errno)});
+  unique_fd input;
+  if (!command.input.empty() && !make_input_file(command.input, input))
+    return make_error(runtime_errc::spawn_failed,
+                      "cannot prepare the input of git: " + std::string{std::strerror(errno)});
   std::vector<std::string> argv_strings = {"git", "-C", command.cwd};
   argv_strings.insert(argv_strings.end(), command.args.begin(), command.args.end());
   auto env_strings = child_environment(command);
@@ -168,10 +195,13 @@ caf::error stream_git(const git_command& command,
   auto envp = detail::exec_args(env_strings);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (input.get() >= 0)
+    posix_spawn_file_actions_adddup2(&actions, input.get(), STDIN_FILENO);
+  else
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_write.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
-  // The pipes' own descriptors are close-on-exec, so the child keeps only 0, 1 and 2.
+  // The pipes' and the input's own descriptors are close-on-exec: the child keeps only 0-2.
   pid_t pid = 0;
   const int spawned = posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);

@@ -17,10 +17,12 @@ struct git_command {
   std::string cwd;
   /// Variables set for this invocation on top of the sanitized environment (see run_git).
   std::vector<std::pair<std::string, std::string>> env = {};
+  /// What git reads on stdin (path lists of `--stdin` modes); empty means /dev/null.
+  std::string input = {};
 };
 
 /// Runs `command` to completion, handing its stdout to `on_stdout` in chunks as they arrive.
-/// The child gets /dev/null as stdin and the caller's environment minus the variables that
+/// The child reads `command.input` on stdin and gets the caller's environment minus the variables that
 /// redirect git (GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, ...), plus GIT_LITERAL_PATHSPECS=1
 /// (paths are never globs), GIT_OPTIONAL_LOCKS=0 and GIT_TERMINAL_PROMPT=0, then `command.env`.
 /// Returns spawn_failed when git cannot be started, git_failed naming the command, the

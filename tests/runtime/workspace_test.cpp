@@ -42,6 +42,8 @@ protected:
     write_file(repo_ + "/space dir/file name.cpp", "int spaced;\n");
     write_file(repo_ + "/assets/logo.bin", logo);
     fs::create_symlink("top.cpp", repo_ + "/link.cpp");
+    fs::permissions(repo_ + "/tools/gen.py", fs::perms::owner_exec | fs::perms::group_exec,
+                    fs::perm_options::add);
     git(repo_, {"-c", "init.defaultBranch=main", "init", "-q"});
     git(repo_, {"config", "user.name", "Test"});
     git(repo_, {"config", "user.email", "test@localhost"});
@@ -273,6 +275,43 @@ TEST_F(WorkspaceTest, RestoresModifiedDeletedAndCreatedFiles) {
   changed = ws->changed_files();
   ASSERT_TRUE(changed) << describe(changed.error());
   EXPECT_EQ(*changed, (paths{"top.cpp"}));
+}
+
+TEST_F(WorkspaceTest, RestoresTheExecutableBitWithoutWritingTheIndex) {
+  auto ws = open();
+  ASSERT_TRUE(ws);
+  const auto& root = ws->root();
+  const auto index = line(root, {"rev-parse", "--path-format=absolute", "--git-path", "index"});
+  const auto index_bytes = read_file(index);
+  const auto index_time = fs::last_write_time(index);
+  // Tools that write a new file and rename it over the old one lose the mode.
+  fs::remove(root + "/tools/gen.py");
+  write_file(root + "/tools/gen.py", "rewritten\n");
+  fs::remove(root + "/README.md");
+  auto error = ws->restore({"tools/gen.py", "README.md"});
+  ASSERT_FALSE(error) << describe(error);
+  EXPECT_EQ(read_file(root + "/tools/gen.py"), "print()\n");
+  EXPECT_NE(fs::status(root + "/tools/gen.py").permissions() & fs::perms::owner_exec,
+            fs::perms::none);
+  EXPECT_EQ(read_file(root + "/README.md"), "readme\n");
+  EXPECT_EQ(line(root, {"status", "--porcelain"}), "");
+  EXPECT_EQ(read_file(index), index_bytes);
+  EXPECT_EQ(fs::last_write_time(index), index_time);
+}
+
+TEST_F(WorkspaceTest, RestoreReplacesASymbolicLinkInPlaceOfADirectory) {
+  auto ws = open();
+  ASSERT_TRUE(ws);
+  const auto& root = ws->root();
+  const auto outside = dir_ / "outside";
+  write_file(outside + "/helper.cpp", "not the worktree's\n");
+  fs::remove_all(root + "/src/util");
+  fs::create_symlink(outside, root + "/src/util");
+  auto error = ws->restore({"src/util/helper.cpp"});
+  ASSERT_FALSE(error) << describe(error);
+  EXPECT_FALSE(fs::is_symlink(root + "/src/util"));
+  EXPECT_EQ(read_file(root + "/src/util/helper.cpp"), "int helper;\n");
+  EXPECT_EQ(read_file(outside + "/helper.cpp"), "not the worktree's\n");
 }
 
 TEST_F(WorkspaceTest, RestoreTakesPathsLiterally) {
