@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -213,8 +214,18 @@ void tool_index::put(tool_manifest manifest) {
     total_length_[field] += tool.lengths[field];
   }
   tool.terms.assign(counts.begin(), counts.end());
-  for (const auto& [term, per_field] : counts)
-    postings_[term].push_back({id, per_field});
+  for (const auto& [term, per_field] : counts) {
+    auto& list = postings_[term];
+    list.postings.push_back({id, per_field});
+    for (size_t field = 0; field < search_field_count; ++field)
+      if (per_field[field] > 0) {
+        list.max_count[field] = std::max(list.max_count[field], per_field[field]);
+        list.min_length[field] = list.min_length[field] == 0 ? tool.lengths[field]
+                                                             : std::min(list.min_length[field], tool.lengths[field]);
+      }
+  }
+  accumulated_.resize(tools_.size());
+  filtered_.resize(tools_.size());
   tool.file_globs.clear();
   for (const auto& pattern : manifest.file_patterns)
     if (auto compiled = glob::parse(pattern))
@@ -227,7 +238,7 @@ void tool_index::unindex(uint32_t id) {
   for (size_t field = 0; field < search_field_count; ++field)
     total_length_[field] -= tool.lengths[field];
   for (const auto& [term, counts] : tool.terms) {
-    auto& list = postings_[term];
+    auto& list = postings_[term].postings;
     list.erase(std::remove_if(list.begin(), list.end(), [id](const posting& p) { return p.tool == id; }),
                list.end());
     if (list.empty())
@@ -296,7 +307,7 @@ corpus_stats tool_index::corpus(const std::vector<std::string>& terms) const {
   result.total_length = total_length_;
   for (const auto& term : terms) {
     auto found = postings_.find(term);
-    result.document_frequency[term] = found == postings_.end() ? 0 : found->second.size();
+    result.document_frequency[term] = found == postings_.end() ? 0 : found->second.postings.size();
   }
   return result;
 }
@@ -398,37 +409,21 @@ std::vector<search_hit> tool_index::search(const search_request& request,
                                            const std::vector<std::string>& query_terms,
                                            const corpus_stats& corpus, int64_t now_ms) const {
   const auto terms = unique(query_terms);
-  // Relevance of every tool sharing a term with the query, accumulated term by term over the
-  // postings: tools without any query term are never looked at.
-  std::unordered_map<uint32_t, double> relevance;
+  std::vector<std::pair<double, uint32_t>> ranked; // (relevance x prior, tool), passing the filters
   if (terms.empty()) {
     for (uint32_t id = 0; id < tools_.size(); ++id)
-      relevance.emplace(id, 1.0);
+      if (passes(tools_[id], request.filters))
+        ranked.emplace_back(prior(tools_[id], now_ms, nullptr), id);
   } else {
-    const auto averages = average_lengths(corpus);
-    for (const auto& term : terms) {
-      auto list = postings_.find(term);
-      if (list == postings_.end())
-        continue;
-      const double term_idf = idf(corpus, term);
-      relevance.reserve(relevance.size() + list->second.size());
-      for (const auto& entry : list->second) {
-        const double weighted = weighted_frequency(tools_[entry.tool], entry.counts, averages);
-        relevance[entry.tool] += term_idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
-      }
-    }
+    ranked = accumulate(request, terms, corpus, now_ms);
   }
-  std::vector<std::pair<double, uint32_t>> ranked;
-  ranked.reserve(relevance.size());
-  for (const auto& [id, score] : relevance)
-    if (passes(tools_[id], request.filters))
-      ranked.emplace_back(score * prior(tools_[id], now_ms, nullptr), id);
   const auto better = [this](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : tools_[a.second].manifest.id < tools_[b.second].manifest.id;
   };
   const auto keep = std::min(request.limit, ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(), better);
-  // Only the hits returned are explained term by term.
+  // Only the hits returned are explained term by term, in term order, so that a score does
+  // not depend on the order the terms were accumulated in.
   std::vector<search_hit> hits;
   for (size_t i = 0; i < keep; ++i) {
     const auto& tool = tools_[ranked[i].second];
@@ -440,7 +435,94 @@ std::vector<search_hit> tool_index::search(const search_request& request,
     factors.score = factors.relevance * prior(tool, now_ms, &factors);
     hits.push_back({tool.manifest, tool.availability, std::move(factors)});
   }
+  std::sort(hits.begin(), hits.end(), ranks_before);
   return hits;
+}
+
+std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_request& request,
+                                                                const std::vector<std::string>& terms,
+                                                                const corpus_stats& corpus, int64_t now_ms) const {
+  // Term at a time, the terms that can contribute most first (MaxScore-style pruning): once
+  // the bounds of the terms left add up to less than the k-th best score so far, no tool that
+  // has none of the terms seen yet can enter the top k, so the long postings of common terms
+  // are not read; they only complete the scores of the tools already collected, looked up in
+  // each tool's own sorted terms. Priors are at most 1, so a bound on relevance bounds scores.
+  const auto averages = average_lengths(corpus);
+  struct query_term {
+    const std::string* term;
+    const posting_list* list;
+    double idf;
+    double bound;
+  };
+  std::vector<query_term> order;
+  double remaining = 0;
+  for (const auto& term : terms) {
+    auto list = postings_.find(term);
+    if (list == postings_.end())
+      continue;
+    double most = 0; // the largest weighted frequency any posting of the term can have
+    for (size_t field = 0; field < search_field_count; ++field)
+      if (list->second.max_count[field] > 0)
+        most += params_.field_weights[field] * list->second.max_count[field]
+                / (1 - params_.b + params_.b * list->second.min_length[field] / averages[field]);
+    const double term_idf = idf(corpus, term);
+    order.push_back({&term, &list->second, term_idf, term_idf * most * (params_.k1 + 1) / (params_.k1 + most)});
+    remaining += order.back().bound;
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.bound > b.bound; });
+  const auto contribution = [&](const entry& tool, const field_counts& counts, double term_idf) {
+    const double weighted = weighted_frequency(tool, counts, averages);
+    return term_idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
+  };
+  const auto admitted = [&](uint32_t id) {
+    if (filtered_[id] == 0)
+      filtered_[id] = passes(tools_[id], request.filters) ? 1 : -1;
+    return filtered_[id] > 0;
+  };
+  bool admitting = true;
+  for (const auto& term : order) {
+    remaining -= term.bound;
+    if (admitting) {
+      for (const auto& p : term.list->postings) {
+        if (accumulated_[p.tool] == 0)
+          touched_.push_back(p.tool);
+        accumulated_[p.tool] += contribution(tools_[p.tool], p.counts, term.idf);
+      }
+      admitting = remaining >= kth_best(request.limit, now_ms, admitted);
+    } else {
+      for (auto id : touched_) {
+        const auto& held = tools_[id].terms;
+        auto found = std::lower_bound(held.begin(), held.end(), *term.term,
+                                      [](const auto& pair, const std::string& wanted) { return pair.first < wanted; });
+        if (found != held.end() && found->first == *term.term)
+          accumulated_[id] += contribution(tools_[id], found->second, term.idf);
+      }
+    }
+  }
+  std::vector<std::pair<double, uint32_t>> ranked;
+  for (auto id : touched_) {
+    if (admitted(id))
+      ranked.emplace_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr), id);
+    accumulated_[id] = 0;
+    filtered_[id] = 0;
+  }
+  touched_.clear();
+  return ranked;
+}
+
+template <class Admitted>
+double tool_index::kth_best(size_t k, int64_t now_ms, Admitted& admitted) const {
+  if (touched_.size() < k || k == 0)
+    return 0;
+  std::vector<double> scores;
+  scores.reserve(touched_.size());
+  for (auto id : touched_)
+    if (admitted(id))
+      scores.push_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr));
+  if (scores.size() < k)
+    return 0;
+  std::nth_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(k - 1), scores.end(), std::greater<>{});
+  return scores[k - 1];
 }
 
 } // namespace drover::runtime

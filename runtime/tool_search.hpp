@@ -108,8 +108,8 @@ std::string explain(const search_hit& hit);
 bool ranks_before(const search_hit& a, const search_hit& b);
 
 /// A partition of the tool catalog: the manifests, an inverted index over their text fields,
-/// and each tool's recorded outcomes and availability. A plain value, not synchronized: a
-/// catalog shard actor owns one.
+/// and each tool's recorded outcomes and availability. Not synchronized, not even its const
+/// members (search() reuses scratch space): a catalog shard actor owns one.
 class tool_index {
 public:
   explicit tool_index(ranking_params params = {}) : params_(std::move(params)) {}
@@ -171,6 +171,14 @@ private:
     uint32_t tool = 0; ///< index into tools_
     field_counts counts{};
   };
+  /// Every tool a term occurs in, with what bounds its contribution to any of them: the
+  /// largest count and the shortest field among its postings, per field. Removing a tool
+  /// leaves the bounds as they were: still bounds.
+  struct posting_list {
+    std::vector<posting> postings;
+    field_counts max_count{};
+    std::array<uint32_t, search_field_count> min_length{};
+  };
 
   void unindex(uint32_t tool);
   bool passes(const entry& tool, const search_filters& filters) const;
@@ -180,12 +188,26 @@ private:
                             const std::array<double, search_field_count>& average_lengths) const;
   score_factors explain(const entry& tool, const std::vector<std::string>& terms,
                         const corpus_stats& corpus) const;
+  /// Returns (relevance x prior, tool) of the tools that pass the filters and may be in the
+  /// top request.limit for the (non-empty, distinct) `terms`.
+  std::vector<std::pair<double, uint32_t>> accumulate(const search_request& request,
+                                                      const std::vector<std::string>& terms,
+                                                      const corpus_stats& corpus, int64_t now_ms) const;
+  /// Returns the k-th best score among the touched tools `admitted` accepts, 0 with fewer.
+  template <class Admitted>
+  double kth_best(size_t k, int64_t now_ms, Admitted& admitted) const;
 
   ranking_params params_;
   std::vector<entry> tools_; ///< never shrinks: a replaced tool keeps its slot
   std::unordered_map<std::string, uint32_t> slots_;
-  std::unordered_map<std::string, std::vector<posting>> postings_;
+  std::unordered_map<std::string, posting_list> postings_;
   std::array<double, search_field_count> total_length_{};
+  // Scratch space of search(), kept between calls to avoid an allocation per query: the
+  // relevance accumulated per tool, the tools touched, and whether each passed the filters
+  // (0 not yet asked, 1 yes, -1 no). All zero between calls.
+  mutable std::vector<double> accumulated_;
+  mutable std::vector<uint32_t> touched_;
+  mutable std::vector<int8_t> filtered_;
 };
 
 } // namespace drover::runtime
