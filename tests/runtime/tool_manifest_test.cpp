@@ -1,7 +1,11 @@
 #include "runtime/tool_manifest.hpp"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -226,6 +230,65 @@ TEST(ToolManifestTest, ShippedExamplesParse) {
   argv = expand_argv(*codemod, {"x.txt"}, "/ws", {"--literal", "old", "--to", "new"});
   ASSERT_TRUE(argv);
   EXPECT_THAT(*argv, ElementsAre("drover", "codemod", "--literal", "old", "--to", "new", "--", "x.txt"));
+}
+
+/// The capability words the shipped manifests use (listed in examples/tools/README.md).
+const std::set<std::string> capability_vocabulary{"format", "lint", "fix", "security-scan", "secrets-scan",
+                                                  "type-check", "docs", "codemod", "sort-imports", "spell-check"};
+
+/// Returns the path of every examples/tools/*.yaml, sorted.
+std::vector<std::filesystem::path> shipped_manifest_paths() {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& entry : std::filesystem::directory_iterator{std::string{DROVER_SOURCE_DIR} + "/examples/tools"})
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+      paths.push_back(entry.path());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+TEST(ToolManifestTest, EveryShippedManifestParsesUnderItsFileName) {
+  const auto paths = shipped_manifest_paths();
+  ASSERT_GE(paths.size(), 2U);
+  std::set<std::string> ids;
+  for (const auto& path : paths) {
+    SCOPED_TRACE(path.string());
+    auto manifest = load_tool_manifest(path.string());
+    ASSERT_TRUE(manifest) << describe(manifest.error());
+    EXPECT_EQ(manifest->id, path.stem().string()) << "the file name must be <id>.yaml";
+    EXPECT_TRUE(ids.insert(manifest->id).second) << "duplicate id " << manifest->id;
+    for (const auto& capability : manifest->capabilities)
+      EXPECT_EQ(capability_vocabulary.count(capability), 1U) << "capability outside the vocabulary: " << capability;
+    EXPECT_FALSE(manifest->description.empty());
+    // The argv template expands for a batch of one file, with and without job arguments.
+    auto argv = expand_argv(*manifest, {"dir/file"}, "/ws");
+    ASSERT_TRUE(argv) << describe(argv.error());
+    EXPECT_EQ(std::count(argv->begin(), argv->end(), "dir/file"), 1);
+    if (takes_job_args(*manifest)) {
+      EXPECT_TRUE(expand_argv(*manifest, {"dir/file"}, "/ws", {"--extra"}));
+    }
+  }
+}
+
+TEST(ToolManifestTest, QuerySetExpectsShippedTools) {
+  std::set<std::string> ids;
+  for (const auto& path : shipped_manifest_paths())
+    ids.insert(path.stem().string());
+  std::ifstream queries{std::string{DROVER_SOURCE_DIR} + "/tests/data/tool_queries.tsv"};
+  ASSERT_TRUE(queries.is_open());
+  std::string line;
+  size_t count = 0;
+  for (int number = 1; std::getline(queries, line); ++number) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    SCOPED_TRACE("tool_queries.tsv:" + std::to_string(number));
+    const auto tab = line.find('\t');
+    ASSERT_NE(tab, std::string::npos) << "expected QUERY<TAB>TOOL_ID, got '" << line << "'";
+    EXPECT_EQ(line.find('\t', tab + 1), std::string::npos);
+    EXPECT_GT(tab, 0U);
+    EXPECT_EQ(ids.count(line.substr(tab + 1)), 1U) << "no manifest for '" << line.substr(tab + 1) << "'";
+    ++count;
+  }
+  EXPECT_GE(count, 70U);
 }
 
 TEST(ToolManifestTest, ExpandsPlaceholders) {
