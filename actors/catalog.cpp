@@ -1,5 +1,6 @@
 #include "actors/catalog.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -24,6 +25,7 @@ using runtime::search_hit;
 using probed_atom = caf::atom_constant<caf::atom("probed")>;
 
 constexpr auto shard_timeout = std::chrono::seconds{10};
+constexpr size_t max_parallel_probes = 4;
 
 /// Sends `message` to every shard and calls `done` once: with their answers in shard order,
 /// or with the first error.
@@ -59,26 +61,44 @@ const caf::actor& owner(state_t* self, const std::string& id) {
   return self->state.shards[shard_of(id, self->state.shards.size())];
 }
 
-/// Probes `tools` in the background; the results come back as probed_atom messages.
-void probe(state_t* self, const std::vector<runtime::tool_manifest>& tools, uint64_t round) {
-  const auto& setup = self->state.setup;
+/// Starts queued probes while fewer than max_parallel_probes run; each result comes back as a
+/// probed_atom message. Bounded so that probing a large catalog on a busy machine neither
+/// swamps it nor makes the probes time out each other.
+void start_probes(state_t* self) {
+  auto& st = self->state;
   auto handle = caf::actor_cast<caf::actor>(self);
-  for (const auto& tool : tools) {
+  while (st.probes_running < max_parallel_probes && !st.probe_queue.empty()) {
+    auto [round, tool] = std::move(st.probe_queue.front());
+    st.probe_queue.pop_front();
     if (!tool.probe) {
-      caf::anon_send(handle, probed_atom::value, round, tool.id,
-                     runtime::probe_without_command(tool, setup.drover_binary, runtime::unix_now_ms()));
-      continue;
+      self->send(self, probed_atom::value, round, tool.id,
+                 runtime::probe_without_command(tool, st.setup.drover_binary, runtime::unix_now_ms()));
+    } else {
+      st.setup.runner->start(runtime::probe_process(tool, st.setup.drover_binary),
+                             [handle, round = round, tool = tool](caf::expected<runtime::process_result> run) {
+                               caf::anon_send(handle, probed_atom::value, round, tool.id,
+                                              runtime::probe_outcome(tool, run, runtime::unix_now_ms()));
+                             });
     }
-    setup.runner->start(runtime::probe_process(tool, setup.drover_binary),
-                        [handle, round, tool](caf::expected<runtime::process_result> run) {
-                          caf::anon_send(handle, probed_atom::value, round, tool.id,
-                                         runtime::probe_outcome(tool, run, runtime::unix_now_ms()));
-                        });
+    ++st.probes_running;
   }
+}
+
+/// Queues probes of `tools` for `round` (0: in the background, for nobody waiting); a round
+/// somebody waits for goes ahead of the background ones.
+void probe(state_t* self, const std::vector<runtime::tool_manifest>& tools, uint64_t round) {
+  auto& queue = self->state.probe_queue;
+  auto at = round == 0 ? queue.end()
+                       : std::find_if(queue.begin(), queue.end(), [](const auto& queued) { return queued.first == 0; });
+  for (const auto& tool : tools)
+    at = std::next(queue.emplace(at, round, tool));
+  start_probes(self);
 }
 
 void on_probed(state_t* self, uint64_t round, const std::string& id, runtime::tool_availability& found) {
   auto& st = self->state;
+  --st.probes_running;
+  start_probes(self);
   if (auto error = runtime::store_tool_availability(*st.setup.db, id, found))
     spdlog::error("tool {}: cannot store its probe result: {}", id, runtime::describe(error));
   self->send(owner(self, id), availability_atom::value, id, found);
@@ -191,10 +211,18 @@ caf::behavior catalog(state_t* self, catalog_setup setup) {
     [self](put_tool_atom, const std::string& source, const std::string& yaml) {
       return put_tool(self, source, yaml);
     },
-    [self](probe_atom) -> caf::result<probe_report> {
+    [self](probe_atom, const std::vector<std::string>& ids) -> caf::result<probe_report> {
       auto& st = self->state;
+      std::vector<runtime::tool_manifest> tools;
+      if (ids.empty())
+        tools = st.setup.registry->list();
+      for (const auto& id : ids) {
+        auto tool = st.setup.registry->find(id);
+        if (!tool)
+          return runtime::make_error(runtime::runtime_errc::not_found, "no tool " + id);
+        tools.push_back(std::move(*tool));
+      }
       const auto round = ++st.last_probe_round;
-      auto tools = st.setup.registry->list();
       auto promise = self->make_response_promise<probe_report>();
       st.probes[round] = {{}, tools.size(), promise};
       probe(self, tools, round);
@@ -214,6 +242,19 @@ caf::behavior catalog(state_t* self, catalog_setup setup) {
               promise.deliver(std::move(found.front()));
           },
           [promise](caf::error& error) mutable { promise.deliver(std::move(error)); });
+      return promise;
+    },
+    [self](flush_atom) -> caf::result<bool> {
+      auto promise = self->make_response_promise<bool>();
+      gather<bool>(
+        self,
+        [promise](caf::expected<std::vector<bool>> done) mutable {
+          if (done)
+            promise.deliver(true);
+          else
+            promise.deliver(std::move(done.error()));
+        },
+        flush_atom::value);
       return promise;
     },
     [self](tools_atom) -> caf::result<std::vector<search_hit>> {

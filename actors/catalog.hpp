@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct catalog_state {
   std::vector<caf::actor> shards;
   std::map<uint64_t, probe_round> probes; ///< by round; round 0 (background probes) waits for nobody
   uint64_t last_probe_round = 0;
+  std::deque<std::pair<uint64_t, runtime::tool_manifest>> probe_queue; ///< (round, tool) not started yet
+  size_t probes_running = 0;
   observability::counter* queries = nullptr;
   observability::counter* hits = nullptr;
   observability::histogram* query_seconds = nullptr;
@@ -59,9 +62,12 @@ size_t shard_of(const std::string& id, size_t shards);
 /// - outcome_atom, tool_outcome: to the owning shard
 /// - put_tool_atom, source, yaml -> std::string (the id): validates the manifest (an error
 ///   names the field), adds it to the registry, stores it durably, gives it to its shard
-/// - probe_atom -> probe_report: probes every tool now and stores the results
+/// - probe_atom, ids -> probe_report: probes those tools (every tool when empty) now and
+///   stores the results; runtime_errc::not_found for an unknown id
 /// - show_atom, id -> search_hit (runtime_errc::not_found for an unknown id)
 /// - tools_atom -> std::vector<search_hit>: every tool, ordered by id
+/// - flush_atom -> true once every outcome sent before it is recorded (the node asks before it
+///   stops, so that no reported outcome is lost)
 /// Spawn detached: it reads and writes the store.
 caf::behavior catalog(caf::stateful_actor<catalog_state>* self, catalog_setup setup);
 

@@ -26,6 +26,8 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using show_atom = caf::atom_constant<caf::atom("show")>;
 /// Asks for every tool with its statistics and availability.
 using tools_atom = caf::atom_constant<caf::atom("tools")>;
+/// Answered once every message sent to the catalog before it has been handled.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 /// Sets what a probe found about a tool.
 using availability_atom = caf::atom_constant<caf::atom("avail")>;
 

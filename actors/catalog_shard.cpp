@@ -68,6 +68,7 @@ caf::behavior catalog_shard(state_t* self, runtime::store* db, observability::me
         found.push_back(std::move(*hit));
       return found;
     },
+    [](flush_atom) { return true; },
     [self](tools_atom, int64_t now_ms) {
       auto& index = self->state.index;
       return index.search({"", {}, index.size()}, {}, index.corpus({}), now_ms);

@@ -27,6 +27,7 @@ struct catalog_shard_state {
 /// - availability_atom, id, tool_availability
 /// - show_atom, id, now_ms -> std::vector<search_hit> (empty when the tool is not here)
 /// - tools_atom, now_ms -> std::vector<search_hit>, every tool here, with factors
+/// - flush_atom -> true, after everything sent before it
 /// Its store writes are WAL appends without sync, short enough for a scheduler thread.
 /// `db` and `metrics` outlive it.
 caf::behavior catalog_shard(caf::stateful_actor<catalog_shard_state>* self, runtime::store* db,

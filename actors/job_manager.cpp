@@ -127,6 +127,8 @@ caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime:
     std::string status;
     if (hit.availability && !hit.availability->available)
       status = "skipped: not available on this node (" + hit.availability->detail + ")";
+    else if (!spec.tool_args.empty() && !runtime::takes_job_args(hit.tool))
+      status = "skipped: takes no job arguments (its argv has no {args})";
     else if (spec.tools.size() < max_chain)
       status = "in the chain as choice " + std::to_string(spec.tools.size() + 1);
     else

@@ -29,7 +29,8 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
 constexpr size_t max_candidates = 10;
 constexpr size_t max_chain = 3;
 
-/// Makes `spec.tools` the best available of `ranked` (best first; at most max_chain) and
+/// Makes `spec.tools` the best available of `ranked` (best first; at most max_chain; only
+/// tools that take job arguments when the spec has some) and
 /// `spec.tool_ranking` one line per candidate saying where it ranked, why, and whether it
 /// joined the chain. Fails with invalid_argument, listing the candidates, when none is
 /// available.

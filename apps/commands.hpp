@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/job_model.hpp"
 #include "runtime/node_config.hpp"
@@ -54,7 +55,8 @@ int run_tools_ls(const std::string& node, bool json, const runtime::config_input
 int run_tools_search(const tools_search_options& options, const runtime::config_inputs& inputs);
 int run_tools_show(const std::string& node, const std::string& id, bool json, const runtime::config_inputs& inputs);
 int run_tools_add(const std::string& node, const std::string& file, const runtime::config_inputs& inputs);
-int run_tools_probe(const std::string& node, bool json, const runtime::config_inputs& inputs);
+int run_tools_probe(const std::string& node, const std::vector<std::string>& ids, bool json,
+                    const runtime::config_inputs& inputs);
 
 /// `drover config show`: prints the effective configuration and where each value came from.
 int run_config_show(const runtime::config_inputs& inputs);

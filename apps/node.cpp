@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <caf/actor_cast.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 #include <httplib.h>
@@ -196,6 +197,7 @@ caf::error node::stop() {
   if (endpoint_)
     endpoint_->stop();
   if (actors_) {
+    stop_jobs_then_flush_catalog();
     for (auto* actor : {&dispatcher_, &node_actor_, &jobs_, &catalog_actor_}) {
       caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
       *actor = nullptr;
@@ -209,6 +211,21 @@ caf::error node::stop() {
     std::filesystem::remove(node_file_path(published_.data_dir), ignored);
   }
   return store_ ? store_->flush() : caf::none;
+}
+
+void node::stop_jobs_then_flush_catalog() {
+  caf::scoped_actor self{*actors_};
+  if (jobs_) {
+    self->send_exit(jobs_, caf::exit_reason::user_shutdown);
+    self->wait_for(jobs_);
+    jobs_ = nullptr;
+  }
+  if (catalog_actor_)
+    self->request(catalog_actor_, std::chrono::seconds{10}, actors::flush_atom::value)
+      .receive([](bool) {},
+               [](const caf::error& error) {
+                 spdlog::warn("the tool catalog did not confirm its last outcomes: {}", runtime::describe(error));
+               });
 }
 
 node::~node() {

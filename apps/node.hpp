@@ -56,6 +56,9 @@ private:
   void register_job_metrics();
   caf::error start_transport(const runtime::node_config& config);
   caf::error start_servers(const runtime::node_config& config);
+  /// Stops the job actors, then waits until the catalog has recorded every tool outcome they
+  /// reported, so that a clean stop loses none.
+  void stop_jobs_then_flush_catalog();
 
   // Declared in construction order; destroyed in reverse.
   std::shared_ptr<observability::prometheus_metrics> metrics_;

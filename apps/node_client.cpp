@@ -13,7 +13,7 @@ namespace drover::apps {
 node_client::node_client(const std::string& base_url)
   : base_url_(base_url), client_(std::make_unique<httplib::Client>(base_url)) {
   client_->set_connection_timeout(5);
-  client_->set_read_timeout(60);
+  client_->set_read_timeout(660); // POST /v1/tools/probe of a whole catalog may take minutes
 }
 
 node_client::~node_client() = default;

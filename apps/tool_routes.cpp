@@ -12,6 +12,8 @@ namespace drover::apps {
 namespace {
 
 constexpr auto catalog_timeout = std::chrono::seconds{30};
+/// Probing a large catalog runs a few probes at a time, each up to 30 s.
+constexpr auto probe_timeout = std::chrono::seconds{600};
 constexpr size_t max_limit = 1000;
 
 /// Parses the query string of GET /v1/tools/search; fails with invalid_argument naming the
@@ -57,9 +59,9 @@ caf::expected<runtime::search_request> parse_search(const httplib::Request& requ
 /// Asks the catalog and answers with `to_body` of its answer of type T.
 template <class T, class ToBody, class... Ts>
 void ask_catalog(caf::actor_system& system, const caf::actor& catalog, httplib::Response& response,
-                 int status, ToBody to_body, Ts&&... message) {
+                 int status, ToBody to_body, std::chrono::seconds timeout, Ts&&... message) {
   caf::scoped_actor self{system};
-  self->request(catalog, catalog_timeout, std::forward<Ts>(message)...)
+  self->request(catalog, timeout, std::forward<Ts>(message)...)
     .receive([&](T& answer) { reply_json(response, status, to_body(answer)); },
              [&](const caf::error& error) { reply_error(response, error); });
 }
@@ -113,7 +115,7 @@ nlohmann::json to_json(const runtime::search_hit& hit) {
 void add_tool_routes(httplib::Server& routes, caf::actor_system& system, caf::actor catalog) {
   routes.Get("/v1/tools", [&system, catalog](const httplib::Request&, httplib::Response& response) {
     ask_catalog<std::vector<runtime::search_hit>>(system, catalog, response, 200, hits_json,
-                                                  actors::tools_atom::value);
+                                                  catalog_timeout, actors::tools_atom::value);
   });
   routes.Get("/v1/tools/search", [&system, catalog](const httplib::Request& request, httplib::Response& response) {
     auto query = parse_search(request);
@@ -124,9 +126,23 @@ void add_tool_routes(httplib::Server& routes, caf::actor_system& system, caf::ac
       [](const actors::search_reply& reply) {
         return nlohmann::json{{"catalog_size", reply.catalog_size}, {"hits", hits_json(reply.hits)}};
       },
-      actors::search_atom::value, std::move(*query));
+      catalog_timeout, actors::search_atom::value, std::move(*query));
   });
-  routes.Post("/v1/tools/probe", [&system, catalog](const httplib::Request&, httplib::Response& response) {
+  routes.Post("/v1/tools/probe", [&system, catalog](const httplib::Request& request, httplib::Response& response) {
+    // {} probes every tool; {"ids": [...]} those.
+    const auto body = nlohmann::json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+    std::vector<std::string> ids;
+    if (body.is_discarded() || !body.is_object() || (body.size() == 1 && !body.contains("ids")) || body.size() > 1)
+      return reply_error(response, 400, "expected a JSON object with at most \"ids\": a list of tool ids");
+    if (body.contains("ids")) {
+      if (!body["ids"].is_array())
+        return reply_error(response, 400, "'ids': expected a list of tool ids");
+      for (const auto& id : body["ids"]) {
+        if (!id.is_string())
+          return reply_error(response, 400, "'ids': expected strings, got " + id.dump());
+        ids.push_back(id.get<std::string>());
+      }
+    }
     ask_catalog<actors::probe_report>(
       system, catalog, response, 200,
       [](const actors::probe_report& report) {
@@ -136,13 +152,13 @@ void add_tool_routes(httplib::Server& routes, caf::actor_system& system, caf::ac
                           {"detail", found.detail}});
         return list;
       },
-      actors::probe_atom::value);
+      probe_timeout, actors::probe_atom::value, std::move(ids));
   });
   routes.Get(R"(/v1/tools/([a-z0-9._-]+))", [&system, catalog](const httplib::Request& request,
                                                                httplib::Response& response) {
     ask_catalog<runtime::search_hit>(system, catalog, response, 200,
                                      [](const runtime::search_hit& hit) { return to_json(hit); },
-                                     actors::show_atom::value, std::string{request.matches[1]});
+                                     catalog_timeout, actors::show_atom::value, std::string{request.matches[1]});
   });
   routes.Post("/v1/tools", [&system, catalog](const httplib::Request& request, httplib::Response& response) {
     const auto body = nlohmann::json::parse(request.body, nullptr, false);
@@ -156,7 +172,7 @@ void add_tool_routes(httplib::Server& routes, caf::actor_system& system, caf::ac
       return reply_error(response, 400, "'yaml': missing (the manifest's YAML text)");
     ask_catalog<std::string>(
       system, catalog, response, 201, [](const std::string& id) { return nlohmann::json{{"id", id}}; },
-      actors::put_tool_atom::value, body.value("source", std::string{"request"}),
+      catalog_timeout, actors::put_tool_atom::value, body.value("source", std::string{"request"}),
       body["yaml"].get<std::string>());
   });
 }

@@ -187,9 +187,10 @@ int run_tools_add(const std::string& node, const std::string& file, const runtim
   });
 }
 
-int run_tools_probe(const std::string& node, bool json, const runtime::config_inputs& inputs) {
-  return with_node("probe", node, inputs, [json](node_client& client) -> caf::expected<void> {
-    auto report = client.post("/v1/tools/probe", nlohmann::json::object());
+int run_tools_probe(const std::string& node, const std::vector<std::string>& ids, bool json,
+                    const runtime::config_inputs& inputs) {
+  return with_node("probe", node, inputs, [&ids, json](node_client& client) -> caf::expected<void> {
+    auto report = client.post("/v1/tools/probe", ids.empty() ? nlohmann::json::object() : nlohmann::json{{"ids", ids}});
     if (!report)
       return report.error();
     if (json) {

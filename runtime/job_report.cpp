@@ -83,6 +83,9 @@ nlohmann::json to_json(const job_record& job) {
     {"include", job.spec.include},
     {"exclude", job.spec.exclude},
     {"tools", job.spec.tools},
+    {"capability", job.spec.capability},
+    {"language", job.spec.language},
+    {"tool_ranking", job.spec.tool_ranking},
     {"tool_args", job.spec.tool_args},
     {"mode", to_string(job.spec.mode)},
     {"batch_size", job.spec.batch_size},
@@ -135,7 +138,16 @@ std::string to_markdown(const job_summary& summary) {
       << "- state: " << to_string(job.state) << "\n"
       << "- files: " << job.files_total << " selected, " << job.files_changed << " changed\n"
       << "- items: " << job.items_total << " (" << job.items_done << " done, " << job.items_failed
-      << " failed)\n\n## Tools\n\n| tool | items kept | invocations | failed attempts | time (ms) |\n"
+      << " failed)\n\n";
+  if (!job.spec.capability.empty()) {
+    out << "## Tool chain\n\nChosen by search for capability `" << job.spec.capability << "`"
+        << (job.spec.language.empty() ? "" : " and language `" + job.spec.language + "`")
+        << "; candidates best first:\n\n";
+    for (const auto& line : job.spec.tool_ranking)
+      out << "- " << line << "\n";
+    out << "\n";
+  }
+  out << "## Tools\n\n| tool | items kept | invocations | failed attempts | time (ms) |\n"
       << "|---|---|---|---|---|\n";
   for (const auto& [tool, stats] : summary.tools)
     out << "| " << tool << " | " << stats.items << " | " << stats.invocations << " | "

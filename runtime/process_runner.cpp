@@ -105,6 +105,9 @@ std::vector<std::string> build_env(const process_spec& spec) {
     if (const char* value = std::getenv(name.c_str());
         value != nullptr && name.find('=') == std::string::npos)
       set(name, value);
+  // As a shell would: some tools (astyle) resolve their file arguments through $PWD.
+  if (!spec.working_dir.empty() && spec.working_dir[0] == '/')
+    set("PWD", spec.working_dir);
   for (const auto& [name, value] : spec.env_extra)
     set(name, value);
   return env;

@@ -37,7 +37,8 @@ struct process_spec {
   /// when the child has none); a relative path is taken from `working_dir`.
   std::vector<std::string> argv;
   std::string working_dir; ///< empty: the working directory of this process
-  /// The variables copied from this process's environment, when set there.
+  /// The variables copied from this process's environment, when set there. PWD is always the
+  /// working directory when that is an absolute path.
   std::vector<std::string> env_allow = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"};
   /// Variables set in the child in addition to (and over) the allowed ones.
   std::vector<std::pair<std::string, std::string>> env_extra;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "runtime/error.hpp"
+
 namespace drover::runtime {
 
 void tool_catalog::add(tool_manifest manifest) {
@@ -21,9 +23,13 @@ caf::error tool_catalog::add_yaml(const std::string& yaml_text, const std::strin
 
 caf::error tool_catalog::add_directory(const std::string& directory) {
   std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::directory_iterator{directory})
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
-      paths.push_back(entry.path().string());
+  std::error_code error;
+  for (std::filesystem::directory_iterator entry{directory, error}, end; !error && entry != end;
+       entry.increment(error))
+    if (entry->is_regular_file() && entry->path().extension() == ".yaml")
+      paths.push_back(entry->path().string());
+  if (error)
+    return make_error(runtime_errc::not_found, "tools_dir " + directory + ": " + error.message());
   std::sort(paths.begin(), paths.end());
   for (const auto& path : paths) {
     auto manifest = load_tool_manifest(path);

@@ -28,7 +28,7 @@ process_spec probe_process(const tool_manifest& manifest, const std::string& dro
   process_spec spec;
   spec.argv = with_drover_binary(manifest.probe ? manifest.probe->argv : std::vector<std::string>{},
                                  drover_binary);
-  spec.timeout = std::chrono::seconds{10};
+  spec.timeout = std::chrono::seconds{30}; // some start a JVM or a Python interpreter: slow when busy
   spec.kill_grace = std::chrono::milliseconds{500};
   spec.output_cap = 64 * 1024;
   return spec;

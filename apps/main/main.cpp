@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   auto* tools_show = tools->add_subcommand("show", "show one tool, its statistics and availability");
   auto* tools_add = tools->add_subcommand("add", "add a tool manifest (YAML) to the catalog");
   auto* tools_probe = tools->add_subcommand("probe", "probe which tools this node can run, now");
+  std::vector<std::string> probe_ids;
+  tools_probe->add_option("ids", probe_ids, "only these tools (default: every tool)");
   for (auto* command : {tools_ls, tools_search, tools_show, tools_add, tools_probe}) {
     command->add_option("--node", node, "URL of a running node's HTTP API (or DROVER_NODE)");
     add_config_flags(*command, inputs, config_file);
@@ -193,7 +195,7 @@ int main(int argc, char** argv) {
   if (tools_add->parsed())
     return apps::run_tools_add(node, manifest_file, inputs);
   if (tools_probe->parsed())
-    return apps::run_tools_probe(node, json, inputs);
+    return apps::run_tools_probe(node, probe_ids, json, inputs);
   if (codemod->parsed())
     return apps::run_codemod(codemod_options);
   if (config_show->parsed())

@@ -218,7 +218,11 @@ TEST_F(ProcessRunnerTest, RunsInTheWorkingDirectory) {
   drover::testing::write_file(dir / "marker", "here");
   auto spec = spec_of({"cat", "marker"});
   spec.working_dir = dir.path();
-  EXPECT_EQ(run_ok(std::move(spec)).out, "here");
+  EXPECT_EQ(run_ok(spec).out, "here");
+  // PWD names it too, as a shell would set it.
+  spec.argv = {"/usr/bin/env"};
+  spec.env_allow = {};
+  EXPECT_EQ(run_ok(std::move(spec)).out, "PWD=" + dir.path() + "\n");
 }
 
 TEST_F(ProcessRunnerTest, FileSizeLimitStopsLargeWrites) {
