@@ -206,16 +206,25 @@ void tool_index::put(tool_manifest manifest) {
   const std::array<std::vector<std::string>, search_field_count> fields{
     terms_of({manifest.id}), terms_of({manifest.description}), terms_of(manifest.capabilities),
     terms_of(manifest.languages), terms_of(manifest.tags)};
-  std::map<std::string, field_counts> counts;
+  // (term id, counts per field) of each distinct term; a tool has a few dozen at most.
+  tool.terms.clear();
   for (size_t field = 0; field < search_field_count; ++field) {
-    for (const auto& term : fields[field])
-      ++counts[term][field];
+    for (const auto& term : fields[field]) {
+      const auto term_id = term_ids_.try_emplace(term, static_cast<uint32_t>(term_ids_.size())).first->second;
+      auto held = std::find_if(tool.terms.begin(), tool.terms.end(),
+                               [term_id](const auto& pair) { return pair.first == term_id; });
+      if (held == tool.terms.end())
+        held = tool.terms.insert(tool.terms.end(), {term_id, field_counts{}});
+      ++held->second[field];
+    }
     tool.lengths[field] = static_cast<uint32_t>(fields[field].size());
     total_length_[field] += tool.lengths[field];
   }
-  tool.terms.assign(counts.begin(), counts.end());
-  for (const auto& [term, per_field] : counts) {
-    auto& list = postings_[term];
+  std::sort(tool.terms.begin(), tool.terms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (postings_.size() < term_ids_.size())
+    postings_.resize(term_ids_.size());
+  for (const auto& [term_id, per_field] : tool.terms) {
+    auto& list = postings_[term_id];
     list.postings.push_back({id, per_field});
     for (size_t field = 0; field < search_field_count; ++field)
       if (per_field[field] > 0) {
@@ -237,12 +246,10 @@ void tool_index::unindex(uint32_t id) {
   entry& tool = tools_[id];
   for (size_t field = 0; field < search_field_count; ++field)
     total_length_[field] -= tool.lengths[field];
-  for (const auto& [term, counts] : tool.terms) {
-    auto& list = postings_[term].postings;
+  for (const auto& [term_id, counts] : tool.terms) {
+    auto& list = postings_[term_id].postings;
     list.erase(std::remove_if(list.begin(), list.end(), [id](const posting& p) { return p.tool == id; }),
                list.end());
-    if (list.empty())
-      postings_.erase(term);
   }
 }
 
@@ -306,8 +313,8 @@ corpus_stats tool_index::corpus(const std::vector<std::string>& terms) const {
   result.documents = tools_.size();
   result.total_length = total_length_;
   for (const auto& term : terms) {
-    auto found = postings_.find(term);
-    result.document_frequency[term] = found == postings_.end() ? 0 : found->second.postings.size();
+    const auto* list = postings_of(term);
+    result.document_frequency[term] = list == nullptr ? 0 : list->postings.size();
   }
   return result;
 }
@@ -389,15 +396,15 @@ score_factors tool_index::explain(const entry& tool, const std::vector<std::stri
   score_factors factors;
   const auto averages = average_lengths(corpus);
   for (const auto& term : terms) {
-    auto found = std::lower_bound(tool.terms.begin(), tool.terms.end(), term,
-                                  [](const auto& held, const std::string& wanted) { return held.first < wanted; });
-    if (found == tool.terms.end() || found->first != term)
+    auto term_id = term_ids_.find(term);
+    const auto* found = term_id == term_ids_.end() ? nullptr : counts_of(tool, term_id->second);
+    if (found == nullptr)
       continue;
     term_match match{term, {}, idf(corpus, term), 0};
     for (size_t field = 0; field < search_field_count; ++field)
-      if (found->second[field] > 0)
+      if ((*found)[field] > 0)
         match.fields.push_back(to_string(static_cast<search_field>(field)));
-    const double weighted = weighted_frequency(tool, found->second, averages);
+    const double weighted = weighted_frequency(tool, *found, averages);
     match.contribution = match.idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
     factors.relevance += match.contribution;
     factors.terms.push_back(std::move(match));
@@ -449,7 +456,7 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
   // each tool's own sorted terms. Priors are at most 1, so a bound on relevance bounds scores.
   const auto averages = average_lengths(corpus);
   struct query_term {
-    const std::string* term;
+    uint32_t id;
     const posting_list* list;
     double idf;
     double bound;
@@ -457,16 +464,17 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
   std::vector<query_term> order;
   double remaining = 0;
   for (const auto& term : terms) {
-    auto list = postings_.find(term);
-    if (list == postings_.end())
+    auto term_id = term_ids_.find(term);
+    if (term_id == term_ids_.end())
       continue;
+    const auto& list = postings_[term_id->second];
     double most = 0; // the largest weighted frequency any posting of the term can have
     for (size_t field = 0; field < search_field_count; ++field)
-      if (list->second.max_count[field] > 0)
-        most += params_.field_weights[field] * list->second.max_count[field]
-                / (1 - params_.b + params_.b * list->second.min_length[field] / averages[field]);
+      if (list.max_count[field] > 0)
+        most += params_.field_weights[field] * list.max_count[field]
+                / (1 - params_.b + params_.b * list.min_length[field] / averages[field]);
     const double term_idf = idf(corpus, term);
-    order.push_back({&term, &list->second, term_idf, term_idf * most * (params_.k1 + 1) / (params_.k1 + most)});
+    order.push_back({term_id->second, &list, term_idf, term_idf * most * (params_.k1 + 1) / (params_.k1 + most)});
     remaining += order.back().bound;
   }
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.bound > b.bound; });
@@ -490,13 +498,9 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
       }
       admitting = remaining >= kth_best(request.limit, now_ms, admitted);
     } else {
-      for (auto id : touched_) {
-        const auto& held = tools_[id].terms;
-        auto found = std::lower_bound(held.begin(), held.end(), *term.term,
-                                      [](const auto& pair, const std::string& wanted) { return pair.first < wanted; });
-        if (found != held.end() && found->first == *term.term)
-          accumulated_[id] += contribution(tools_[id], found->second, term.idf);
-      }
+      for (auto id : touched_)
+        if (const auto* counts = counts_of(tools_[id], term.id))
+          accumulated_[id] += contribution(tools_[id], *counts, term.idf);
     }
   }
   std::vector<std::pair<double, uint32_t>> ranked;
@@ -508,6 +512,17 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
   }
   touched_.clear();
   return ranked;
+}
+
+const tool_index::posting_list* tool_index::postings_of(const std::string& term) const {
+  auto term_id = term_ids_.find(term);
+  return term_id == term_ids_.end() ? nullptr : &postings_[term_id->second];
+}
+
+const tool_index::field_counts* tool_index::counts_of(const entry& tool, uint32_t term_id) {
+  auto found = std::lower_bound(tool.terms.begin(), tool.terms.end(), term_id,
+                                [](const auto& held, uint32_t wanted) { return held.first < wanted; });
+  return found != tool.terms.end() && found->first == term_id ? &found->second : nullptr;
 }
 
 template <class Admitted>

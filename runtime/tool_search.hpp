@@ -156,12 +156,12 @@ public:
 
 private:
   using field_counts = std::array<uint16_t, search_field_count>;
-  /// One tool: its manifest, the lengths of its fields and its distinct terms with their
-  /// counts, sorted by term (to explain a hit and to unindex the tool).
+  /// One tool: its manifest, the lengths of its fields and its distinct terms (by term id)
+  /// with their counts, sorted by term id (to explain a hit and to unindex the tool).
   struct entry {
     tool_manifest manifest;
     std::array<uint32_t, search_field_count> lengths{};
-    std::vector<std::pair<std::string, field_counts>> terms;
+    std::vector<std::pair<uint32_t, field_counts>> terms;
     std::vector<glob> file_globs;
     std::optional<tool_stats> stats;
     std::optional<tool_availability> availability;
@@ -181,6 +181,10 @@ private:
   };
 
   void unindex(uint32_t tool);
+  /// Returns the postings of `term`, or nullptr when no tool ever had it.
+  const posting_list* postings_of(const std::string& term) const;
+  /// Returns the counts of term `term_id` in `tool`, or nullptr when it has none.
+  static const field_counts* counts_of(const entry& tool, uint32_t term_id);
   bool passes(const entry& tool, const search_filters& filters) const;
   double prior(const entry& tool, int64_t now_ms, score_factors* factors) const;
   /// Returns the BM25F weight of `counts` in `tool`: field-weighted, length-normalized.
@@ -200,7 +204,8 @@ private:
   ranking_params params_;
   std::vector<entry> tools_; ///< never shrinks: a replaced tool keeps its slot
   std::unordered_map<std::string, uint32_t> slots_;
-  std::unordered_map<std::string, posting_list> postings_;
+  std::unordered_map<std::string, uint32_t> term_ids_; ///< every term ever indexed, numbered
+  std::vector<posting_list> postings_;                 ///< by term id
   std::array<double, search_field_count> total_length_{};
   // Scratch space of search(), kept between calls to avoid an allocation per query: the
   // relevance accumulated per tool, the tools touched, and whether each passed the filters
