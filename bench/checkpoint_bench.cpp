@@ -1,8 +1,9 @@
 // Checkpoint throughput: item results recorded per second through runtime::checkpoint_writer,
 // each submission shaped like the coordinator's on_report (one store_batch with the item
 // record, the item result and the job record), with many submitters at once; printed as a
-// ratio against raw RocksDB WriteBatches of the same records in the same process (the ceiling
-// the writer's group commit can approach), for `process` and `power` durability.
+// ratio against raw RocksDB WriteBatches of the same records and keys, on the store's options,
+// in the same process (the ceiling the writer's group commit can approach), for `process` and
+// `power` durability.
 //
 // Every iteration runs the raw peer and then the writer on the same number of results, each on
 // its own store, so that both see the same machine (disk and neighbours vary by the minute):
@@ -13,9 +14,11 @@
 //   build-bench/bench/checkpoint_bench --benchmark_filter=/power/  # one durability level
 //   CHECKPOINT_BENCH_FILES=5 build-bench/bench/checkpoint_bench      # smaller records
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -32,6 +35,7 @@
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
 #include "observability/prometheus_metrics.hpp"
@@ -169,38 +173,59 @@ std::string level_name(durability level) {
   return level == durability::power ? "power" : "process";
 }
 
-/// The raw peer: the same column families and the same encoded values written straight
+/// Returns the job id of submitter `s` (one coordinator, one job).
+std::string job_id(size_t s) {
+  return hex(mix(1000 + s), 16);
+}
+
+/// The raw peer: the same column families, options, keys and encoded values written straight
 /// through rocksdb::DB from one thread, `group` item results (3 puts each) per WriteBatch,
 /// synced for power durability. Values are encoded up front: this peer measures RocksDB alone.
+/// With `jobs` jobs, runs of `run` consecutive results go to the jobs in turn, the way the
+/// submitters' results reach the writer: the memtable's insert cost depends on how ordered
+/// the keys are (one job in order is the cheapest case).
 class raw_peer {
 public:
-  raw_peer(const std::string& path, durability level, size_t group) : group_(group) {
-    rocksdb::DBOptions options; // as runtime::store::open
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
-    std::vector<rocksdb::ColumnFamilyDescriptor> families{
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
-    for (auto kind : {column::meta, column::jobs, column::items, column::results, column::tools,
-                      column::tool_stats, column::audit})
-      families.emplace_back(runtime::to_string(kind), rocksdb::ColumnFamilyOptions{});
+  raw_peer(const std::string& path, durability level, size_t group, size_t jobs, size_t run)
+    : group_(group), run_(run) {
+    // runtime::store::open creates the database and records its options in the OPTIONS file;
+    // reopening with those keeps the peer on the store's options whatever they become.
+    if (auto created = runtime::store::open(path); !created) {
+      status_ = rocksdb::Status::IOError(runtime::describe(created.error()));
+      return;
+    }
+    rocksdb::DBOptions options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    status_ = rocksdb::LoadLatestOptions(rocksdb::ConfigOptions{}, path, &options, &families);
+    if (!status_.ok())
+      return;
     rocksdb::DB* raw = nullptr;
-    status_ = rocksdb::DB::Open(options, path, families, &handles_, &raw);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    status_ = rocksdb::DB::Open(options, path, families, &handles, &raw);
     db_.reset(raw);
+    for (size_t i = 0; i < handles.size(); ++i)
+      handles_[families[i].name] = handles[i];
     write_options_.sync = level == durability::power;
-    auto job = make_job(job_id_);
     for (size_t v = 0; v < variants; ++v) {
       auto variant = make_variant(v);
       variant.item.index = variant.result.index = static_cast<uint32_t>(v);
       item_values_.push_back(runtime::encode(variant.item));
       result_values_.push_back(runtime::encode(variant.result));
-      ++job.items_done;
-      job_values_.push_back(runtime::encode(job));
+    }
+    for (size_t j = 0; j < jobs; ++j) {
+      job_ids_.push_back(job_id(j));
+      auto job = make_job(job_ids_.back());
+      job_values_.emplace_back();
+      for (size_t v = 0; v < variants; ++v) {
+        ++job.items_done;
+        job_values_.back().push_back(runtime::encode(job));
+      }
     }
   }
   ~raw_peer() {
     if (!db_)
       return;
-    for (auto* handle : handles_)
+    for (auto& [name, handle] : handles_)
       db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }
@@ -212,22 +237,26 @@ public:
 
   /// Returns the encoded bytes of one item result: item record, result and job record.
   size_t bytes_per_result() const {
-    return item_values_[0].size() + result_values_[0].size() + job_values_[0].size();
+    return item_values_[0].size() + result_values_[0].size() + job_values_[0][0].size();
   }
 
   /// Writes `count` results (a multiple of the group) and returns false on a write error.
   bool write(size_t count) {
-    auto* items = handles_[static_cast<size_t>(column::items) + 1];
-    auto* results = handles_[static_cast<size_t>(column::results) + 1];
-    auto* jobs = handles_[static_cast<size_t>(column::jobs) + 1];
+    auto* items = handles_.at(runtime::to_string(column::items));
+    auto* results = handles_.at(runtime::to_string(column::results));
+    auto* jobs = handles_.at(runtime::to_string(column::jobs));
     for (size_t done = 0; done < count; done += group_) {
       rocksdb::WriteBatch batch;
-      for (size_t i = 0; i < group_; ++i, ++index_) {
-        const auto key = runtime::item_key(job_id_, index_);
-        const auto v = index_ % variants;
+      for (size_t i = 0; i < group_; ++i, ++written_) {
+        // Result number `written_` is number `index` of job `j`.
+        const auto turn = written_ / run_;
+        const auto j = turn % job_ids_.size();
+        const auto index = static_cast<uint32_t>(turn / job_ids_.size() * run_ + written_ % run_);
+        const auto key = runtime::item_key(job_ids_[j], index);
+        const auto v = index % variants;
         batch.Put(items, key, item_values_[v]).PermitUncheckedError();
         batch.Put(results, key, result_values_[v]).PermitUncheckedError();
-        batch.Put(jobs, job_id_, job_values_[v]).PermitUncheckedError();
+        batch.Put(jobs, job_ids_[j], job_values_[j][v]).PermitUncheckedError();
       }
       status_ = db_->Write(write_options_, &batch);
       if (!status_.ok())
@@ -237,27 +266,37 @@ public:
   }
 
 private:
-  const std::string job_id_ = "0f3a9c2e5b7d1846";
   size_t group_;
+  size_t run_;
   rocksdb::Status status_;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> handles_; ///< by column family name
   rocksdb::WriteOptions write_options_;
-  std::vector<std::string> item_values_, result_values_, job_values_;
-  uint32_t index_ = 0;
+  std::vector<std::string> job_ids_;
+  std::vector<std::string> item_values_, result_values_; ///< by variant
+  std::vector<std::vector<std::string>> job_values_;      ///< by job, then variant
+  size_t written_ = 0;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// The raw peer alone, `group` results per WriteBatch: with group 1 and power durability, one
-/// fsync per result, which is what group commit avoids.
+/// Returns the CPU time of this process so far, all threads (RocksDB's background ones too).
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+/// The raw peer alone on one job, keys in order, `group` results per WriteBatch: with group 1
+/// and power durability, one fsync per result, which is what group commit avoids; with group
+/// 64, the cheapest case of the interleaved peers (not measured side by side with the writer).
 void raw_rocksdb(benchmark::State& state) {
   const auto level = state.range(0) != 0 ? durability::power : durability::process;
   const auto group = static_cast<size_t>(state.range(1));
   temp_dir dir;
-  raw_peer peer{dir.path() + "/raw", level, group};
+  raw_peer peer{dir.path() + "/raw", level, group, 1, 1};
   if (!peer.status().ok()) {
     state.SkipWithError(peer.status().ToString().c_str());
     return;
@@ -280,15 +319,17 @@ public:
       variants_.push_back(make_variant(seed * variants + v));
   }
 
-  /// Records `count` results as on_report does, at most `window` unacknowledged at a time,
-  /// and returns once all are durable.
+  /// Records `count` results as on_report does, at most `window` unacknowledged at a time
+  /// (with a full window it waits until half of it is acknowledged, as a coordinator woken by
+  /// a mailbox of acknowledgements would see several), and returns once all are durable.
   void run(runtime::store& db, runtime::checkpoint_writer& writer, size_t count, size_t window) {
+    window_ = window;
     for (size_t i = 0; i < count; ++i) {
-      {
+      if (outstanding_ == window) {
         std::unique_lock lock{mutex_};
-        acked_.wait(lock, [&] { return outstanding_ < window; });
-        ++outstanding_;
+        acked_.wait(lock, [&] { return outstanding_ <= window / 2; });
       }
+      ++outstanding_;
       const auto index = next_index_++;
       auto& variant = variants_[index % variants];
       variant.item.index = variant.result.index = index;
@@ -299,13 +340,7 @@ public:
       batch.put(column::items, key, runtime::encode(variant.item));
       batch.put(column::results, key, runtime::encode(variant.result));
       batch.put(column::jobs, job_.id, runtime::encode(job_));
-      writer.submit(std::move(batch), [this](const caf::error& error) {
-        std::lock_guard guard{mutex_};
-        if (error && !error_)
-          error_ = error;
-        --outstanding_;
-        acked_.notify_one();
-      });
+      writer.submit(std::move(batch), [this](const caf::error& error) { acknowledge(error); });
     }
     std::unique_lock lock{mutex_};
     acked_.wait(lock, [&] { return outstanding_ == 0; });
@@ -318,12 +353,33 @@ public:
   }
 
 private:
+  /// The writer's callback. Like the coordinator's (caf::anon_send: a lock-free enqueue that
+  /// wakes the actor only when it is idle), it wakes the submitter only when it may be waiting:
+  /// for half of a full window, or for the last acknowledgement. Taking the mutex once after
+  /// the decrement means the submitter either sees the new count or already waits; the notify
+  /// comes after the mutex is released, so the woken thread does not block on it.
+  void acknowledge(const caf::error& error) {
+    if (error) {
+      std::lock_guard guard{mutex_};
+      if (!error_)
+        error_ = error;
+    }
+    const auto before = outstanding_.fetch_sub(1);
+    if (before == window_ / 2 + 1 || before == 1) {
+      {
+        std::lock_guard guard{mutex_};
+      }
+      acked_.notify_one();
+    }
+  }
+
   runtime::job_record job_;
   std::vector<item_variant> variants_;
   uint32_t next_index_ = 0;
-  std::mutex mutex_; // guards outstanding_ and error_
+  size_t window_ = 0;
+  std::mutex mutex_; // guards error_; run() waits on acked_ under it
   std::condition_variable acked_;
-  size_t outstanding_ = 0;
+  std::atomic<size_t> outstanding_{0};
   caf::error error_;
 };
 
@@ -351,7 +407,9 @@ void checkpoint_writer(benchmark::State& state) {
     return;
   }
   auto db = std::move(*opened);
-  raw_peer peer{dir.path() + "/raw", level, raw_group};
+  // A submitter refills half of its window at a time (submitter::run): counted at the writer,
+  // a job's results arrive in runs of 6-9 with 16x16 and of about 3 with 64x4.
+  raw_peer peer{dir.path() + "/raw", level, raw_group, submitters, window / 2 + 1};
   if (!peer.status().ok()) {
     state.SkipWithError(peer.status().ToString().c_str());
     return;
@@ -359,21 +417,26 @@ void checkpoint_writer(benchmark::State& state) {
   drover::observability::prometheus_metrics metrics;
   std::vector<std::unique_ptr<submitter>> coordinators;
   for (size_t s = 0; s < submitters; ++s)
-    coordinators.push_back(std::make_unique<submitter>(hex(mix(1000 + s), 16), s));
+    coordinators.push_back(std::make_unique<submitter>(job_id(s), s));
   const size_t per_submitter = results_per_iteration / submitters;
   const size_t per_iteration = per_submitter * submitters;
   double writer_seconds = 0;
   double raw_seconds = 0;
+  double writer_cpu = 0;
+  double raw_cpu = 0;
   {
     runtime::checkpoint_writer writer{*db, level, metrics};
     for (auto _ : state) {
       auto started = std::chrono::steady_clock::now();
+      auto cpu = process_cpu_seconds();
       if (!peer.write(per_iteration)) {
         state.SkipWithError(peer.status().ToString().c_str());
         break;
       }
       raw_seconds += seconds_since(started);
+      raw_cpu += process_cpu_seconds() - cpu;
       started = std::chrono::steady_clock::now();
+      cpu = process_cpu_seconds();
       std::vector<std::thread> threads;
       for (auto& coordinator : coordinators)
         threads.emplace_back([&, c = coordinator.get()] { c->run(*db, writer, per_submitter, window); });
@@ -381,6 +444,7 @@ void checkpoint_writer(benchmark::State& state) {
         thread.join();
       const auto elapsed = seconds_since(started);
       writer_seconds += elapsed;
+      writer_cpu += process_cpu_seconds() - cpu;
       state.SetIterationTime(elapsed);
     }
   }
@@ -394,10 +458,17 @@ void checkpoint_writer(benchmark::State& state) {
   state.counters["raw_per_second"] = results / raw_seconds;
   state.counters["vs_raw"] = raw_seconds / writer_seconds;
   state.counters["bytes_per_result"] = static_cast<double>(peer.bytes_per_result());
+  // CPU per result, all threads of the process: the cost side of the rates, and less moved by
+  // the neighbours than wall time. The writer's includes the submitters' encoding.
+  state.counters["cpu_us_per_result"] = writer_cpu / results * 1e6;
+  state.counters["raw_cpu_us_per_result"] = raw_cpu / results * 1e6;
   const auto text = metrics.render_text();
   const auto groups = sample(text, "drover_checkpoint_group_size_count");
   if (groups > 0)
     state.counters["avg_group"] = sample(text, "drover_checkpoint_group_size_sum") / groups;
+  // The share of the writer's time its thread spent in store writes (and syncs): near 1, the
+  // writer thread is the bottleneck; well below, it waits for the submitters.
+  state.counters["write_busy"] = sample(text, "drover_checkpoint_write_seconds_sum") / writer_seconds;
   std::lock_guard guard{figures_mutex};
   reported[level_name(level) + "/" + std::to_string(submitters) + "x" + std::to_string(window)] =
     figures{results / writer_seconds, results / raw_seconds};
@@ -430,7 +501,8 @@ void encode_submission(benchmark::State& state) {
 }
 
 /// Registers the encode cost, the writer runs (each with its raw peer) per durability level,
-/// and one fsync per result for contrast: names like "checkpoint_writer/power/submitters:16/window:16".
+/// and for contrast one fsync per result and one job's results in order: names like
+/// "checkpoint_writer/power/submitters:16/window:16".
 void register_benchmarks() {
   benchmark::RegisterBenchmark("encode_submission", encode_submission);
   for (auto power : {0, 1}) {
@@ -448,6 +520,12 @@ void register_benchmarks() {
     ->Args({1, 1})
     ->UseRealTime()
     ->MinTime(1.0);
+  for (auto power : {0, 1})
+    benchmark::RegisterBenchmark(power != 0 ? "raw_rocksdb/power/group:64" : "raw_rocksdb/process/group:64",
+                                 raw_rocksdb)
+      ->Args({power, raw_group})
+      ->UseRealTime()
+      ->MinTime(1.0);
 }
 
 void print_summary() {
