@@ -114,7 +114,7 @@ void on_probed(state_t* self, uint64_t round, const std::string& id, runtime::to
   st.probes.erase(waiting);
 }
 
-/// Hands every tool of the registry to its shard and probes those never probed.
+/// Hands every tool of the registry to its shard and probes those without a readable probe record.
 void start(state_t* self) {
   auto& st = self->state;
   for (size_t i = 0; i < st.setup.shards; ++i)
@@ -122,7 +122,7 @@ void start(state_t* self) {
   std::vector<runtime::tool_manifest> never_probed;
   for (auto& tool : st.setup.registry->list()) {
     auto probed = runtime::load_tool_availability(*st.setup.db, tool.id);
-    if (!probed && runtime::is(probed.error(), runtime::runtime_errc::not_found))
+    if (!probed) // never probed, or a record that no longer reads: probe again
       never_probed.push_back(tool);
     self->send(owner(self, tool.id), put_tool_atom::value, std::move(tool));
   }
@@ -222,6 +222,8 @@ caf::behavior catalog(state_t* self, catalog_setup setup) {
           return runtime::make_error(runtime::runtime_errc::not_found, "no tool " + id);
         tools.push_back(std::move(*tool));
       }
+      if (tools.empty())
+        return probe_report{};
       const auto round = ++st.last_probe_round;
       auto promise = self->make_response_promise<probe_report>();
       st.probes[round] = {{}, tools.size(), promise};

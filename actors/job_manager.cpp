@@ -125,22 +125,25 @@ caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime:
   for (size_t i = 0; i < ranked.size(); ++i) {
     const auto& hit = ranked[i];
     std::string status;
-    if (hit.availability && !hit.availability->available)
+    bool joins = false;
+    if (hit.availability && !hit.availability->available) {
       status = "skipped: not available on this node (" + hit.availability->detail + ")";
-    else if (!spec.tool_args.empty() && !runtime::takes_job_args(hit.tool))
+    } else if (!spec.tool_args.empty() && !runtime::takes_job_args(hit.tool)) {
       status = "skipped: takes no job arguments (its argv has no {args})";
-    else if (spec.tools.size() < max_chain)
+    } else if (spec.tools.size() < max_chain) {
+      joins = true;
       status = "in the chain as choice " + std::to_string(spec.tools.size() + 1);
-    else
+    } else {
       status = "not in the chain (it holds " + std::to_string(max_chain) + " tools)";
-    if (status.rfind("in the chain", 0) == 0)
+    }
+    if (joins)
       spec.tools.push_back(hit.tool.id);
     spec.tool_ranking.push_back("#" + std::to_string(i + 1) + " " + hit.tool.id + " " + hit.tool.version
                                 + ": " + status + "; " + runtime::explain(hit));
   }
   if (!spec.tools.empty())
     return caf::none;
-  std::string why = ranked.empty() ? "no tool in the catalog has it" : "none of them is available:";
+  std::string why = ranked.empty() ? "no tool in the catalog has it" : "every candidate was skipped:";
   for (const auto& line : spec.tool_ranking)
     why += "\n  " + line;
   return runtime::make_error(runtime::runtime_errc::invalid_argument,

@@ -95,9 +95,12 @@ caf::error node::load_catalog(const runtime::node_config& config) {
     if (auto error = catalog_.add_directory(config.tools_dir))
       return error;
   // Manifests added with `drover tools add` last: the user's latest word wins.
-  auto added = runtime::load_user_manifests(*store_);
+  std::vector<std::string> unreadable;
+  auto added = runtime::load_user_manifests(*store_, unreadable);
   if (!added)
     return added.error();
+  for (const auto& key : unreadable)
+    spdlog::error("ignoring the stored manifest {}: it does not verify; add it again", key);
   for (const auto& [source, yaml] : *added)
     if (auto error = catalog_.add_yaml(yaml, source))
       spdlog::error("ignoring a stored manifest that no longer parses: {}", runtime::describe(error));

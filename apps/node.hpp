@@ -56,8 +56,8 @@ private:
   void register_job_metrics();
   caf::error start_transport(const runtime::node_config& config);
   caf::error start_servers(const runtime::node_config& config);
-  /// Stops the job actors, then waits until the catalog has recorded every tool outcome they
-  /// reported, so that a clean stop loses none.
+  /// Stops the job manager, then waits until the catalog has recorded every tool outcome sent
+  /// so far (an invoker still finishing a run after that may lose its last outcome).
   void stop_jobs_then_flush_catalog();
 
   // Declared in construction order; destroyed in reverse.

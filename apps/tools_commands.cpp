@@ -181,7 +181,8 @@ int run_tools_add(const std::string& node, const std::string& file, const runtim
     auto added = client.post("/v1/tools", {{"source", file}, {"yaml", text.str()}});
     if (!added)
       return added.error();
-    std::printf("added %s from %s; it joins searches once probed (drover tools show %s)\n",
+    std::printf("added %s from %s; it is in every search from now on and is being probed "
+                "(drover tools show %s)\n",
                 (*added)["id"].get<std::string>().c_str(), file.c_str(), (*added)["id"].get<std::string>().c_str());
     return {};
   });

@@ -14,11 +14,18 @@ std::string first_line(const std::string& text) {
   return text.substr(0, std::min<size_t>(end == std::string::npos ? text.size() : end, 200));
 }
 
-/// Returns the version `pattern` finds in `text`: its first group, else the whole match.
+/// Returns the version `pattern` finds in the first 4 KiB of `text` (versions come first, and
+/// libstdc++'s regex recursion grows with the input): its first group, else the whole match;
+/// "" when nothing matches or the regex gives up.
 std::string find_version(const std::string& pattern, const std::string& text) {
+  const auto head = text.substr(0, 4096);
   std::smatch match;
-  if (!std::regex_search(text, match, std::regex{pattern}))
+  try {
+    if (!std::regex_search(head, match, std::regex{pattern}))
+      return {};
+  } catch (const std::regex_error&) {
     return {};
+  }
   return match.size() > 1 && match[1].matched ? match[1].str() : match[0].str();
 }
 

@@ -44,24 +44,20 @@ caf::error store_user_manifest(store& db, const std::string& id, const std::stri
                 durability::power);
 }
 
-caf::expected<std::vector<std::pair<std::string, std::string>>> load_user_manifests(const store& db) {
+caf::expected<std::vector<std::pair<std::string, std::string>>> load_user_manifests(const store& db,
+                                                                                  std::vector<std::string>& unreadable) {
   std::vector<std::pair<std::string, std::string>> result;
-  caf::error failure;
   auto scanned = db.scan(column::tools, manifest_prefix, [&](std::string_view key, std::string_view value) {
     const detail::aligned_bytes aligned{value};
     const auto* root = detail::verified_root<disk::StoredManifest>(aligned);
-    if (root == nullptr || root->source() == nullptr || root->yaml() == nullptr) {
-      failure = make_error(runtime_errc::corruption,
-                           "the stored manifest " + std::string{key} + " does not verify");
-      return false;
-    }
-    result.emplace_back(root->source()->str(), root->yaml()->str());
+    if (root == nullptr || root->source() == nullptr || root->yaml() == nullptr)
+      unreadable.emplace_back(key);
+    else
+      result.emplace_back(root->source()->str(), root->yaml()->str());
     return true;
   });
   if (scanned)
     return scanned;
-  if (failure)
-    return failure;
   return result;
 }
 

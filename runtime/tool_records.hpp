@@ -28,7 +28,9 @@ caf::error store_tool_availability(store& db, const std::string& id, const tool_
 caf::error store_user_manifest(store& db, const std::string& id, const std::string& source,
                                const std::string& yaml);
 
-/// Returns (source, YAML text) of every manifest the user added, ordered by tool id.
-caf::expected<std::vector<std::pair<std::string, std::string>>> load_user_manifests(const store& db);
+/// Returns (source, YAML text) of every manifest the user added, ordered by tool id; the keys
+/// of records that do not verify go to `unreadable` (one bad record must not cost the rest).
+caf::expected<std::vector<std::pair<std::string, std::string>>> load_user_manifests(const store& db,
+                                                                                  std::vector<std::string>& unreadable);
 
 } // namespace drover::runtime

@@ -341,7 +341,7 @@ bool tool_index::passes(const entry& tool, const search_filters& filters) const 
 
 double tool_index::prior(const entry& tool, int64_t now_ms, score_factors* factors) const {
   if (!tool.stats && factors == nullptr) // the common case: no outcomes recorded yet
-    return params_.prior.prior_success_rate;
+    return std::clamp(params_.prior.prior_success_rate, 0.0, 1.0);
   const auto stats = tool.stats ? tool.stats->decayed_to(now_ms, params_.prior) : tool_stats{};
   const double reliability = stats.reliability(now_ms, params_.prior);
   const double latency = stats.latency_factor(params_.prior);
@@ -353,7 +353,14 @@ double tool_index::prior(const entry& tool, int64_t now_ms, score_factors* facto
     factors->median_latency_ms = stats.median_latency_ms();
     factors->latency_factor = latency;
   }
-  return reliability * latency;
+  // In [0, 1] whatever the parameters or a stored record say: the pruning in accumulate()
+  // relies on it, and a NaN would break the ordering of the ranking.
+  const double product = reliability * latency;
+  return product > 0 ? std::min(product, 1.0) : 0.0;
+}
+
+double tool_index::saturated(double term_idf, double weighted) const {
+  return term_idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
 }
 
 double tool_index::weighted_frequency(const entry& tool, const field_counts& counts,
@@ -405,7 +412,7 @@ score_factors tool_index::explain(const entry& tool, const std::vector<std::stri
       if ((*found)[field] > 0)
         match.fields.push_back(to_string(static_cast<search_field>(field)));
     const double weighted = weighted_frequency(tool, *found, averages);
-    match.contribution = match.idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
+    match.contribution = saturated(match.idf, weighted);
     factors.relevance += match.contribution;
     factors.terms.push_back(std::move(match));
   }
@@ -474,38 +481,41 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
         most += params_.field_weights[field] * list.max_count[field]
                 / (1 - params_.b + params_.b * list.min_length[field] / averages[field]);
     const double term_idf = idf(corpus, term);
-    order.push_back({term_id->second, &list, term_idf, term_idf * most * (params_.k1 + 1) / (params_.k1 + most)});
+    order.push_back({term_id->second, &list, term_idf, saturated(term_idf, most)});
     remaining += order.back().bound;
   }
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.bound > b.bound; });
   const auto contribution = [&](const entry& tool, const field_counts& counts, double term_idf) {
     const double weighted = weighted_frequency(tool, counts, averages);
-    return term_idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
+    return saturated(term_idf, weighted);
   };
+  // A tool is touched once its first posting is read: then it is checked against the filters
+  // once, and only one that passes is scored at all.
   const auto admitted = [&](uint32_t id) {
-    if (filtered_[id] == 0)
+    if (filtered_[id] == 0) {
       filtered_[id] = passes(tools_[id], request.filters) ? 1 : -1;
+      touched_.push_back(id);
+    }
     return filtered_[id] > 0;
   };
   bool admitting = true;
   for (const auto& term : order) {
     remaining -= term.bound;
     if (admitting) {
-      for (const auto& p : term.list->postings) {
-        if (accumulated_[p.tool] == 0)
-          touched_.push_back(p.tool);
-        accumulated_[p.tool] += contribution(tools_[p.tool], p.counts, term.idf);
-      }
-      admitting = remaining >= kth_best(request.limit, now_ms, admitted);
+      for (const auto& p : term.list->postings)
+        if (admitted(p.tool))
+          accumulated_[p.tool] += contribution(tools_[p.tool], p.counts, term.idf);
+      admitting = remaining >= kth_best(request.limit, now_ms);
     } else {
       for (auto id : touched_)
-        if (const auto* counts = counts_of(tools_[id], term.id))
-          accumulated_[id] += contribution(tools_[id], *counts, term.idf);
+        if (filtered_[id] > 0)
+          if (const auto* counts = counts_of(tools_[id], term.id))
+            accumulated_[id] += contribution(tools_[id], *counts, term.idf);
     }
   }
   std::vector<std::pair<double, uint32_t>> ranked;
   for (auto id : touched_) {
-    if (admitted(id))
+    if (filtered_[id] > 0)
       ranked.emplace_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr), id);
     accumulated_[id] = 0;
     filtered_[id] = 0;
@@ -525,19 +535,18 @@ const tool_index::field_counts* tool_index::counts_of(const entry& tool, uint32_
   return found != tool.terms.end() && found->first == term_id ? &found->second : nullptr;
 }
 
-template <class Admitted>
-double tool_index::kth_best(size_t k, int64_t now_ms, Admitted& admitted) const {
+double tool_index::kth_best(size_t k, int64_t now_ms) const {
   if (touched_.size() < k || k == 0)
     return 0;
-  std::vector<double> scores;
-  scores.reserve(touched_.size());
+  kth_scores_.clear();
   for (auto id : touched_)
-    if (admitted(id))
-      scores.push_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr));
-  if (scores.size() < k)
+    if (filtered_[id] > 0)
+      kth_scores_.push_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr));
+  if (kth_scores_.size() < k)
     return 0;
-  std::nth_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(k - 1), scores.end(), std::greater<>{});
-  return scores[k - 1];
+  std::nth_element(kth_scores_.begin(), kth_scores_.begin() + static_cast<std::ptrdiff_t>(k - 1), kth_scores_.end(),
+                   std::greater<>{});
+  return kth_scores_[k - 1];
 }
 
 } // namespace drover::runtime

@@ -26,7 +26,7 @@ std::vector<std::string> search_terms(std::string_view text);
 /// Returns the canonical name of a language the user typed ("py", "golang", "C++"), lowercase.
 std::string canonical_language(std::string_view language);
 
-/// The fields of a manifest that text relevance looks at, each with its weight.
+/// The fields of a manifest that text relevance looks at (weights: ranking_params).
 enum class search_field : uint8_t { name, description, capabilities, languages, tags };
 constexpr size_t search_field_count = 5;
 
@@ -197,9 +197,11 @@ private:
   std::vector<std::pair<double, uint32_t>> accumulate(const search_request& request,
                                                       const std::vector<std::string>& terms,
                                                       const corpus_stats& corpus, int64_t now_ms) const;
-  /// Returns the k-th best score among the touched tools `admitted` accepts, 0 with fewer.
-  template <class Admitted>
-  double kth_best(size_t k, int64_t now_ms, Admitted& admitted) const;
+  /// Returns the k-th best score among the touched tools that pass the filters, 0 with fewer.
+  double kth_best(size_t k, int64_t now_ms) const;
+  /// Returns BM25's saturated contribution of a term with `term_idf` and weighted frequency
+  /// `weighted`.
+  double saturated(double term_idf, double weighted) const;
 
   ranking_params params_;
   std::vector<entry> tools_; ///< never shrinks: a replaced tool keeps its slot
@@ -209,10 +211,11 @@ private:
   std::array<double, search_field_count> total_length_{};
   // Scratch space of search(), kept between calls to avoid an allocation per query: the
   // relevance accumulated per tool, the tools touched, and whether each passed the filters
-  // (0 not yet asked, 1 yes, -1 no). All zero between calls.
+  // (0 not touched yet, 1 passed, -1 failed). All zero and empty between calls.
   mutable std::vector<double> accumulated_;
   mutable std::vector<uint32_t> touched_;
   mutable std::vector<int8_t> filtered_;
+  mutable std::vector<double> kth_scores_; ///< kth_best()'s working copy
 };
 
 } // namespace drover::runtime

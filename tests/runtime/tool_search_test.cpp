@@ -1,6 +1,7 @@
 #include "runtime/tool_search.hpp"
 
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -153,6 +154,72 @@ TEST(ToolIndex, ShardsWithMergedStatisticsRankAsOneIndex) {
   ASSERT_EQ(ids(hits), ids(expected));
   for (size_t i = 0; i < hits.size(); ++i)
     EXPECT_DOUBLE_EQ(hits[i].factors.score, expected[i].factors.score);
+}
+
+/// Scores every tool exhaustively (explain() of each, through describe-free search with an
+/// unbounded limit) and returns the best `k` ids: what the pruned search must return.
+std::vector<std::string> brute_force(const std::vector<tool_index>& shards, const search_request& request,
+                                     int64_t now_ms) {
+  auto unbounded = request;
+  unbounded.limit = 1'000'000;
+  const auto terms = search_terms(request.text);
+  corpus_stats corpus;
+  for (const auto& shard : shards)
+    corpus.merge(shard.corpus(terms));
+  std::vector<search_hit> hits;
+  for (const auto& shard : shards)
+    for (auto& hit : shard.search(unbounded, terms, corpus, now_ms))
+      hits.push_back(std::move(hit));
+  std::sort(hits.begin(), hits.end(), ranks_before);
+  hits.resize(std::min(hits.size(), request.limit));
+  return ids(hits);
+}
+
+TEST(ToolIndex, PrunedTopKEqualsExhaustiveScoringOnRandomCatalogs) {
+  std::mt19937 random{7};
+  const std::vector<std::string> words{"format", "lint", "python", "secret", "scan", "docker", "sort", "import",
+                                       "fast", "style", "check", "type", "doc", "fix", "go", "rust"};
+  const std::vector<std::string> capabilities{"format", "lint", "fix"};
+  auto word = [&] { return words[random() % words.size()]; };
+  for (int round = 0; round < 30; ++round) {
+    ranking_params params;
+    params.prior.half_life = std::chrono::hours{1};
+    std::vector<tool_index> shards(1 + random() % 4, tool_index{params});
+    const int tools = 20 + static_cast<int>(random() % 200);
+    for (int i = 0; i < tools; ++i) {
+      std::string description;
+      for (int w = 0; w < 1 + static_cast<int>(random() % 8); ++w)
+        description += word() + " ";
+      auto manifest = tool("t" + std::to_string(random() % 150), description, {capabilities[random() % 3]},
+                           {word()}, {"*." + word()});
+      manifest.tags = {word()};
+      auto& shard = shards[std::hash<std::string>{}(manifest.id) % shards.size()];
+      const auto id = manifest.id;
+      shard.put(std::move(manifest)); // ids repeat: some tools are replaced
+      for (int outcome = static_cast<int>(random() % 4); outcome > 0; --outcome)
+        shard.record_outcome(id, random() % 3 != 0, static_cast<int64_t>(random() % 5000), 1000);
+    }
+    for (int query = 0; query < 20; ++query) {
+      search_request request{word() + " " + word() + (random() % 2 ? " " + word() : ""), {}, 1 + random() % 6};
+      if (random() % 3 == 0)
+        request.filters.capability = capabilities[random() % 3];
+      if (random() % 4 == 0)
+        request.filters.language = word();
+      // The pruned answer: each shard's own top k, merged, as the catalog actor does.
+      const auto terms = search_terms(request.text);
+      corpus_stats corpus;
+      for (const auto& shard : shards)
+        corpus.merge(shard.corpus(terms));
+      std::vector<search_hit> hits;
+      for (const auto& shard : shards)
+        for (auto& hit : shard.search(request, terms, corpus, 2000))
+          hits.push_back(std::move(hit));
+      std::sort(hits.begin(), hits.end(), ranks_before);
+      hits.resize(std::min(hits.size(), request.limit));
+      ASSERT_EQ(ids(hits), brute_force(shards, request, 2000)) << "round " << round << ", query '" << request.text
+                                                                << "', limit " << request.limit;
+    }
+  }
 }
 
 TEST(ToolRecords, RoundTripAndRejectCorruptBytes) {
