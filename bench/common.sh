@@ -8,6 +8,7 @@
 # job_field URL ID F  prints field F (state, items.done, items.total) of a job
 # submit_job URL JSON posts a job request, prints the job id
 # wait_job URL ID S   waits at most S seconds for the job to end, prints its final state
+# wait_probed URL S   waits at most S seconds until the catalog has probed every tool
 # now                 seconds since the epoch with microseconds, from bash itself
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -132,6 +133,23 @@ wait_job() {
     sleep 0.05
   done
   echo "timeout"
+  return 1
+}
+
+# Waits until node $1 has probed every tool of its catalog (at most $2 seconds). A node probes
+# each tool it has no probe record of once, in the background of its first start: work that
+# would otherwise land in the middle of whatever is measured next.
+wait_probed() {
+  local url="$1" limit="$2" body
+  local deadline=$((SECONDS + limit))
+  while ((SECONDS < deadline)); do
+    body="$(curl -s "http://$url/v1/tools" | tr -d ' \n\t')" || body=""
+    case "$body" in
+      "" | *'"availability":null'*) sleep 0.2 ;; # no answer yet, or still probing
+      *) return 0 ;; # every tool probed (or an error: a node without a catalog probes nothing)
+    esac
+  done
+  echo "the node at $url did not probe every tool within $limit s" >&2
   return 1
 }
 
