@@ -156,23 +156,31 @@ TEST(ToolIndex, ShardsWithMergedStatisticsRankAsOneIndex) {
     EXPECT_DOUBLE_EQ(hits[i].factors.score, expected[i].factors.score);
 }
 
-/// Scores every tool exhaustively (explain() of each, through describe-free search with an
-/// unbounded limit) and returns the best `k` ids: what the pruned search must return.
-std::vector<std::string> brute_force(const std::vector<tool_index>& shards, const search_request& request,
-                                     int64_t now_ms) {
-  auto unbounded = request;
-  unbounded.limit = 1'000'000;
+/// Searches `shards` as the catalog actor does: corpus statistics merged, each shard's top k
+/// scored against them, merged, cut to the limit.
+std::vector<std::string> sharded_search(const std::vector<tool_index>& shards, const search_request& request,
+                                        int64_t now_ms) {
   const auto terms = search_terms(request.text);
   corpus_stats corpus;
   for (const auto& shard : shards)
     corpus.merge(shard.corpus(terms));
   std::vector<search_hit> hits;
   for (const auto& shard : shards)
-    for (auto& hit : shard.search(unbounded, terms, corpus, now_ms))
+    for (auto& hit : shard.search(request, terms, corpus, now_ms))
       hits.push_back(std::move(hit));
   std::sort(hits.begin(), hits.end(), ranks_before);
   hits.resize(std::min(hits.size(), request.limit));
   return ids(hits);
+}
+
+/// Returns the best request.limit ids with every tool scored: an unbounded limit never prunes.
+std::vector<std::string> brute_force(const std::vector<tool_index>& shards, search_request request,
+                                     int64_t now_ms) {
+  const auto limit = request.limit;
+  request.limit = 1'000'000;
+  auto all = sharded_search(shards, request, now_ms);
+  all.resize(std::min(all.size(), limit));
+  return all;
 }
 
 TEST(ToolIndex, PrunedTopKEqualsExhaustiveScoringOnRandomCatalogs) {
@@ -205,19 +213,8 @@ TEST(ToolIndex, PrunedTopKEqualsExhaustiveScoringOnRandomCatalogs) {
         request.filters.capability = capabilities[random() % 3];
       if (random() % 4 == 0)
         request.filters.language = word();
-      // The pruned answer: each shard's own top k, merged, as the catalog actor does.
-      const auto terms = search_terms(request.text);
-      corpus_stats corpus;
-      for (const auto& shard : shards)
-        corpus.merge(shard.corpus(terms));
-      std::vector<search_hit> hits;
-      for (const auto& shard : shards)
-        for (auto& hit : shard.search(request, terms, corpus, 2000))
-          hits.push_back(std::move(hit));
-      std::sort(hits.begin(), hits.end(), ranks_before);
-      hits.resize(std::min(hits.size(), request.limit));
-      ASSERT_EQ(ids(hits), brute_force(shards, request, 2000)) << "round " << round << ", query '" << request.text
-                                                                << "', limit " << request.limit;
+      ASSERT_EQ(sharded_search(shards, request, 2000), brute_force(shards, request, 2000))
+        << "round " << round << ", query '" << request.text << "', limit " << request.limit;
     }
   }
 }
