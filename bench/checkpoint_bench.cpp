@@ -187,7 +187,8 @@ std::string job_id(size_t s) {
 class raw_peer {
 public:
   raw_peer(const std::string& path, durability level, size_t group, size_t jobs, size_t run)
-    : group_(group), run_(run) {
+    : group_(group)
+    , run_(run) {
     // runtime::store::open creates the database and records its options in the OPTIONS file;
     // reopening with those keeps the peer on the store's options whatever they become.
     if (auto created = runtime::store::open(path); !created) {
@@ -274,7 +275,7 @@ private:
   rocksdb::WriteOptions write_options_;
   std::vector<std::string> job_ids_;
   std::vector<std::string> item_values_, result_values_; ///< by variant
-  std::vector<std::vector<std::string>> job_values_;      ///< by job, then variant
+  std::vector<std::vector<std::string>> job_values_;     ///< by job, then variant
   size_t written_ = 0;
 };
 
@@ -366,9 +367,7 @@ private:
     }
     const auto before = outstanding_.fetch_sub(1);
     if (before == window_ / 2 + 1 || before == 1) {
-      {
-        std::lock_guard guard{mutex_};
-      }
+      { std::lock_guard guard{mutex_}; }
       acked_.notify_one();
     }
   }
@@ -468,7 +467,8 @@ void checkpoint_writer(benchmark::State& state) {
     state.counters["avg_group"] = sample(text, "drover_checkpoint_group_size_sum") / groups;
   // The share of the writer's time its thread spent in store writes (and syncs): near 1, the
   // writer thread is the bottleneck; well below, it waits for the submitters.
-  state.counters["write_busy"] = sample(text, "drover_checkpoint_write_seconds_sum") / writer_seconds;
+  state.counters["write_busy"] =
+    sample(text, "drover_checkpoint_write_seconds_sum") / writer_seconds;
   std::lock_guard guard{figures_mutex};
   reported[level_name(level) + "/" + std::to_string(submitters) + "x" + std::to_string(window)] =
     figures{results / writer_seconds, results / raw_seconds};
@@ -521,8 +521,8 @@ void register_benchmarks() {
     ->UseRealTime()
     ->MinTime(1.0);
   for (auto power : {0, 1})
-    benchmark::RegisterBenchmark(power != 0 ? "raw_rocksdb/power/group:64" : "raw_rocksdb/process/group:64",
-                                 raw_rocksdb)
+    benchmark::RegisterBenchmark(
+      power != 0 ? "raw_rocksdb/power/group:64" : "raw_rocksdb/process/group:64", raw_rocksdb)
       ->Args({power, raw_group})
       ->UseRealTime()
       ->MinTime(1.0);
