@@ -126,7 +126,8 @@ void start(state_t* self) {
       never_probed.push_back(tool);
     self->send(owner(self, tool.id), put_tool_atom::value, std::move(tool));
   }
-  probe(self, never_probed, 0);
+  if (st.setup.probe_at_start)
+    probe(self, never_probed, 0);
 }
 
 caf::result<search_reply> search(state_t* self, runtime::search_request request) {

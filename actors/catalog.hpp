@@ -28,6 +28,7 @@ struct catalog_setup {
   std::string drover_binary; ///< what a probe's "drover" runs
   size_t shards = 4;
   runtime::ranking_params params;
+  bool probe_at_start = true; ///< probe the tools without a stored probe result in the background
 };
 
 /// A `drover tools probe` waiting for its answer.
@@ -57,7 +58,8 @@ size_t shard_of(const std::string& id, size_t shards);
 /// scatters every query to all of them. A search first gathers the corpus statistics of the
 /// query terms from every shard, then asks each shard for its top hits scored against the
 /// whole catalog's statistics, and merges them: the ranking does not depend on the sharding.
-/// Tools without a stored probe result are probed in the background at start. Messages:
+/// Tools without a stored probe result are probed in the background at start (unless
+/// setup.probe_at_start is off). Messages:
 /// - search_atom, search_request -> search_reply
 /// - outcome_atom, tool_outcome: to the owning shard
 /// - put_tool_atom, source, yaml -> std::string (the id): validates the manifest (an error

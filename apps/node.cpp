@@ -119,8 +119,9 @@ void node::start_actors(const runtime::node_config& config) {
   const auto length = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
   const auto drover_binary =
     length > 0 ? std::string{self_exe, static_cast<size_t>(length)} : std::string{"drover"};
-  actors::catalog_setup catalog{store_.get(), &catalog_, runner_.get(), metrics_.get(), drover_binary,
-                                config.catalog_shards, {}};
+  actors::catalog_setup catalog{store_.get(), &catalog_,          runner_.get(),
+                                metrics_.get(), drover_binary,      config.catalog_shards,
+                                {},             config.background_probes};
   catalog_actor_ = actors_->spawn<caf::detached>(actors::catalog, std::move(catalog));
   actors::job_services services{store_.get(),         writer_.get(),   runner_.get(),
                                 &catalog_,            metrics_.get(),  catalog_actor_,

@@ -10,6 +10,7 @@ caf::expected<node_connection> node_connection::open(const std::string& flag,
   } else {
     auto values = config;
     values.listen.port = values.http.port = values.metrics.port = 0;
+    values.background_probes = false; // it lives for one command; `drover tools probe` asks explicitly
     auto started = node::start(values);
     if (!started)
       return started.error();

@@ -32,6 +32,9 @@ struct node_config {
   std::string durability; ///< "process" (WAL, no sync) or "power" (synced group commit)
   unsigned invokers = 1;  ///< invoker actors per job on this node
   unsigned catalog_shards = 4; ///< catalog shard actors the tool catalog is partitioned into
+  /// Not a configuration key: a node that lives as long as one command (embedded in `drover
+  /// batch` or `drover tools`) does not probe the whole catalog in the background.
+  bool background_probes = true;
   std::string tools_dir;  ///< extra tool manifests (*.yaml), or empty
 };
 
