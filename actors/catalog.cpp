@@ -121,13 +121,12 @@ void start(state_t* self) {
     st.shards.push_back(self->spawn<caf::linked>(catalog_shard, st.setup.db, st.setup.metrics, st.setup.params));
   std::vector<runtime::tool_manifest> never_probed;
   for (auto& tool : st.setup.registry->list()) {
-    auto probed = runtime::load_tool_availability(*st.setup.db, tool.id);
-    if (!probed) // never probed, or a record that no longer reads: probe again
+    // Never probed, or a record that no longer reads: probe again.
+    if (st.setup.probe_at_start && !runtime::load_tool_availability(*st.setup.db, tool.id))
       never_probed.push_back(tool);
     self->send(owner(self, tool.id), put_tool_atom::value, std::move(tool));
   }
-  if (st.setup.probe_at_start)
-    probe(self, never_probed, 0);
+  probe(self, never_probed, 0);
 }
 
 caf::result<search_reply> search(state_t* self, runtime::search_request request) {
