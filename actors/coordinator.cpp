@@ -47,9 +47,10 @@ using load_atom = caf::atom_constant<caf::atom("load")>;
 /// Items written per store batch while planning.
 constexpr size_t plan_batch_items = 1024;
 
-/// Item records read per step when a job resumes. Between steps the coordinator answers its
-/// invokers, so the first lease waits for one step (milliseconds) rather than for every record
-/// of the job (0.9 s for 100,000).
+/// Item records read per step when a job resumes. The first lease waits for one step
+/// (milliseconds) rather than for every record of the job (0.9 s for 100,000); the next step is
+/// read when fewer than half a step of items are pending, so the rest of the records are read
+/// as the job goes instead of competing with its first items for the CPU.
 constexpr size_t load_step_items = 1024;
 
 class coordinator_logic {
@@ -84,10 +85,12 @@ public:
     // The invokers start pulling now; load_items() hands them items as it reads them. The job
     // record's counters are written in the same batch as each item's final state, so they
     // tell how many items are left before any item record is read.
+    const auto recorded = std::min(st_.job.items_total, st_.job.items_done + st_.job.items_failed);
+    spdlog::info("job {}: resuming with {} of {} items recorded", st_.job.id, recorded,
+                 st_.job.items_total);
     st_.items.assign(st_.job.items_total, {});
     st_.unread_from = st_.job.id + "/";
-    spawn_invokers(st_.job.items_total - std::min(st_.job.items_total,
-                                                  st_.job.items_done + st_.job.items_failed));
+    spawn_invokers(st_.job.items_total - recorded);
     load_items();
   }
 
@@ -96,6 +99,7 @@ public:
   /// again. Items not read yet are never leased, and the coordinator only writes records of
   /// items it has read, so each step reads records as they were when the job was loaded.
   void load_items() {
+    st_.read_requested = false;
     if (!st_.unread_from || runtime::is_final(st_.job.state))
       return;
     const auto prefix = st_.job.id + "/";
@@ -131,17 +135,12 @@ public:
     if (scanned || decode_error)
       return fail("cannot read the items: " + runtime::describe(scanned ? scanned : decode_error));
     st_.unread_from = std::move(next);
-    hand_out_work();
-    if (st_.unread_from) {
-      // Behind the pulls and reports already queued.
-      self_->send(self_, load_atom::value);
+    hand_out_work(); // which asks for the next step when few items are pending
+    if (st_.unread_from)
       return;
-    }
     if (st_.items_read != st_.items.size())
       return fail("the store holds " + std::to_string(st_.items_read) + " of the "
                   + std::to_string(st_.items.size()) + " item records of the job");
-    spdlog::info("job {}: resumed with {} of {} items recorded", st_.job.id, st_.final_items,
-                 st_.items.size());
     if (st_.final_items == st_.items.size() && st_.job.state == job_state::assembling)
       return assemble();
     finish_if_complete();
@@ -392,6 +391,16 @@ private:
     }
     if (st_.pending.empty() && st_.final_items == st_.items.size())
       release_idle_pulls();
+    read_more_if_low();
+  }
+
+  /// Asks for the next step of a resumed job's item records when fewer than half a step of
+  /// items are pending and no step is on its way; it comes behind the pulls and reports queued.
+  void read_more_if_low() {
+    if (!st_.unread_from || st_.read_requested || st_.pending.size() >= load_step_items / 2)
+      return;
+    st_.read_requested = true;
+    self_->send(self_, load_atom::value);
   }
 
   void release(uint32_t index) {

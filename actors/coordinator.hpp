@@ -29,6 +29,7 @@ struct coordinator_state {
   /// Resume: the store key of the next item record to read (see load_step_items); none once
   /// every record is in `items`. Items not read yet are neither pending nor final.
   std::optional<std::string> unread_from;
+  bool read_requested = false; ///< a message to read the next step is on its way
   uint64_t items_read = 0; ///< item records read on resume, to check that none is missing
   std::map<caf::actor_addr, std::set<uint32_t>> leases; ///< items each invoker holds
   std::deque<caf::response_promise> idle_pulls; ///< invokers waiting for work
@@ -46,7 +47,8 @@ struct coordinator_state {
 /// the item's state change in one checkpoint batch, and assembles the outcome (report, patch,
 /// branch or apply). Started on a job already in the store, it resumes where the job stands:
 /// leased but unrecorded items are run again from base content, recorded ones never. It reads
-/// the item records of a resumed job in steps and leases the first ones while it reads the rest.
+/// the item records of a resumed job in steps, as its pending items run low, and leases the
+/// first ones before it has read the rest.
 /// Answers: pull_atom -> lease_reply; item_report -> bool (accepted); restore_atom, files ->
 /// bool; status_atom -> job_record; cancel_atom -> job_record. Spawn detached: planning and
 /// assembling run git and write files.

@@ -146,9 +146,12 @@ protected:
 };
 
 TEST_F(CoordinatorTest, ResumeRunsExactlyTheUnrecordedItemsAcrossReadSteps) {
-  // Recorded items everywhere except a few pending and leased ones on both sides of the read
-  // steps' boundaries (1,024 and 2,048) and at the very end.
-  std::set<uint32_t> unrecorded = {0, 5, 1023, 1024, 1025, 2047, 2048, 2099};
+  // The first 600 items are unrecorded, more than the coordinator keeps pending before it reads
+  // the next step, and so are a few on both sides of the steps' boundaries (1,024 and 2,048)
+  // and the last one; the rest are recorded.
+  std::set<uint32_t> unrecorded = {1023, 1024, 1025, 2047, 2048, 2099};
+  for (uint32_t i = 0; i < 600; ++i)
+    unrecorded.insert(i);
   std::map<uint32_t, item_state> states;
   for (uint32_t i = 0; i < item_count; ++i)
     if (unrecorded.count(i) == 0)
