@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <memory>
 
 #include <caf/actor_cast.hpp>
@@ -27,34 +28,43 @@ using probed_atom = caf::atom_constant<caf::atom("probed")>;
 constexpr auto shard_timeout = std::chrono::seconds{10};
 constexpr size_t max_parallel_probes = 4;
 
-/// Sends `message` to every shard and calls `done` once: with their answers in shard order,
-/// or with the first error.
-template <class T, class Done, class... Ts>
-void gather(state_t* self, Done done, const Ts&... message) {
+/// Calls `ask(i)` for each i below `count`, each a request to a shard, and `done` once: with
+/// their answers in that order, or with the first error.
+template <class T, class Ask, class Done>
+void gather_each(size_t count, Ask ask, Done done) {
   struct pending {
     std::vector<T> answers;
     size_t left;
     bool over = false;
     Done done;
   };
-  const auto count = self->state.shards.size();
   auto round = std::make_shared<pending>(pending{std::vector<T>(count), count, false, std::move(done)});
+  if (count == 0)
+    round->done(caf::expected<std::vector<T>>{std::vector<T>{}});
   for (size_t i = 0; i < count; ++i)
-    self->request(self->state.shards[i], shard_timeout, message...)
-      .then(
-        [round, i](T& answer) {
-          round->answers[i] = std::move(answer);
-          if (--round->left == 0 && !round->over) {
-            round->over = true;
-            round->done(caf::expected<std::vector<T>>{std::move(round->answers)});
-          }
-        },
-        [round](caf::error& error) {
-          if (!round->over) {
-            round->over = true;
-            round->done(caf::expected<std::vector<T>>{std::move(error)});
-          }
-        });
+    ask(i).then(
+      [round, i](T& answer) {
+        round->answers[i] = std::move(answer);
+        if (--round->left == 0 && !round->over) {
+          round->over = true;
+          round->done(caf::expected<std::vector<T>>{std::move(round->answers)});
+        }
+      },
+      [round](caf::error& error) {
+        if (!round->over) {
+          round->over = true;
+          round->done(caf::expected<std::vector<T>>{std::move(error)});
+        }
+      });
+}
+
+/// Sends `message` to every shard and calls `done` once: with their answers in shard order,
+/// or with the first error.
+template <class T, class Done, class... Ts>
+void gather(state_t* self, Done done, const Ts&... message) {
+  const auto& shards = self->state.shards;
+  gather_each<T>(
+    shards.size(), [&](size_t i) { return self->request(shards[i], shard_timeout, message...); }, std::move(done));
 }
 
 const caf::actor& owner(state_t* self, const std::string& id) {
@@ -129,47 +139,66 @@ void start(state_t* self) {
   probe(self, never_probed, 0);
 }
 
+/// Answers a search in three rounds over the shards: their corpus statistics for the query
+/// terms, merged; each one's ranking against them, merged; the hits of the best, from the
+/// shards that hold them.
 caf::result<search_reply> search(state_t* self, runtime::search_request request) {
-  auto promise = self->make_response_promise<search_reply>();
-  const auto started = std::chrono::steady_clock::now();
-  auto terms = runtime::search_terms(request.text);
+  struct query {
+    runtime::search_request request;
+    std::vector<std::string> terms;
+    runtime::corpus_stats corpus;
+    int64_t now_ms = runtime::unix_now_ms();
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    caf::typed_response_promise<search_reply> promise;
+  };
+  auto q = std::make_shared<query>();
+  q->terms = runtime::search_terms(request.text);
+  q->request = std::move(request);
+  q->promise = self->make_response_promise<search_reply>();
+  const auto fail = [q](caf::error& error) { q->promise.deliver(std::move(error)); };
+  const auto answer = [self, q](std::vector<search_hit> hits) {
+    auto& st = self->state;
+    st.queries->increment();
+    st.hits->increment(static_cast<double>(hits.size()));
+    st.query_seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - q->started).count());
+    q->promise.deliver(search_reply{std::move(hits), q->corpus.documents});
+  };
+  const auto fetch = [self, q, fail, answer](std::vector<std::vector<runtime::ranked_tool>>& rankings) {
+    const auto best = runtime::merge_rankings(std::move(rankings), q->request.limit);
+    gather_each<std::vector<search_hit>>(
+      best.size(),
+      [&](size_t i) {
+        return self->request(self->state.shards[best[i].first], shard_timeout, hits_atom::value, best[i].second,
+                             q->terms, q->corpus, q->now_ms);
+      },
+      [fail, answer](caf::expected<std::vector<std::vector<search_hit>>> parts) {
+        if (!parts)
+          return fail(parts.error());
+        std::vector<search_hit> hits;
+        for (auto& part : *parts)
+          std::move(part.begin(), part.end(), std::back_inserter(hits));
+        std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return runtime::ranks_before(a, b); });
+        answer(std::move(hits));
+      });
+  };
   gather<runtime::corpus_stats>(
     self,
-    [self, promise, request, terms, started](caf::expected<std::vector<runtime::corpus_stats>> parts) mutable {
-      if (!parts) {
-        promise.deliver(std::move(parts.error()));
-        return;
-      }
-      runtime::corpus_stats corpus;
+    [self, q, fail, fetch](caf::expected<std::vector<runtime::corpus_stats>> parts) {
+      if (!parts)
+        return fail(parts.error());
       for (const auto& part : *parts)
-        corpus.merge(part);
-      const auto size = corpus.documents;
-      gather<std::vector<search_hit>>(
+        q->corpus.merge(part);
+      gather<std::vector<runtime::ranked_tool>>(
         self,
-        [self, promise, limit = request.limit, size, started](
-          caf::expected<std::vector<std::vector<search_hit>>> parts) mutable {
-          if (!parts) {
-            promise.deliver(std::move(parts.error()));
-            return;
-          }
-          search_reply reply{{}, size};
-          for (auto& part : *parts)
-            for (auto& hit : part)
-              reply.hits.push_back(std::move(hit));
-          std::sort(reply.hits.begin(), reply.hits.end(), runtime::ranks_before);
-          if (reply.hits.size() > limit)
-            reply.hits.resize(limit);
-          auto& st = self->state;
-          st.queries->increment();
-          st.hits->increment(static_cast<double>(reply.hits.size()));
-          st.query_seconds->observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-          promise.deliver(std::move(reply));
+        [fail, fetch](caf::expected<std::vector<std::vector<runtime::ranked_tool>>> rankings) {
+          if (!rankings)
+            return fail(rankings.error());
+          fetch(*rankings);
         },
-        search_atom::value, request, terms, corpus, runtime::unix_now_ms());
+        search_atom::value, q->request, q->terms, q->corpus, q->now_ms);
     },
-    corpus_atom::value, terms);
-  return promise;
+    corpus_atom::value, q->terms);
+  return q->promise;
 }
 
 caf::result<std::string> put_tool(state_t* self, const std::string& source, const std::string& yaml) {
@@ -271,7 +300,7 @@ caf::behavior catalog(state_t* self, catalog_setup setup) {
           std::vector<search_hit> all;
           for (auto& part : *parts)
             all.insert(all.end(), part.begin(), part.end());
-          std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.tool.id < b.tool.id; });
+          std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.tool->id < b.tool->id; });
           promise.deliver(std::move(all));
         },
         tools_atom::value, runtime::unix_now_ms());

@@ -12,8 +12,10 @@
 
 namespace drover::actors {
 
-/// Ranks tools for a search_request.
+/// Ranks tools for a search_request (the catalog answers with hits, a shard with its ranking).
 using search_atom = caf::atom_constant<caf::atom("search")>;
+/// Asks a shard for the hits of some of its tools.
+using hits_atom = caf::atom_constant<caf::atom("hits")>;
 /// Asks a shard for the corpus statistics of some query terms.
 using corpus_atom = caf::atom_constant<caf::atom("corpus")>;
 /// Adds or replaces a tool.
@@ -58,5 +60,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::search_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::corpus_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::search_hit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<drover::runtime::search_hit>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<drover::runtime::ranked_tool>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::tool_manifest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::tool_availability)

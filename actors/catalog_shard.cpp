@@ -56,7 +56,11 @@ caf::behavior catalog_shard(state_t* self, runtime::store* db, observability::me
     [self](corpus_atom, const std::vector<std::string>& terms) { return self->state.index.corpus(terms); },
     [self](search_atom, const runtime::search_request& request, const std::vector<std::string>& terms,
            const runtime::corpus_stats& corpus, int64_t now_ms) {
-      return self->state.index.search(request, terms, corpus, now_ms);
+      return self->state.index.rank(request, terms, corpus, now_ms);
+    },
+    [self](hits_atom, const std::vector<uint32_t>& slots, const std::vector<std::string>& terms,
+           const runtime::corpus_stats& corpus, int64_t now_ms) {
+      return self->state.index.hits(slots, terms, corpus, now_ms);
     },
     [self](outcome_atom, const tool_outcome& outcome) { record_outcome(self->state, outcome); },
     [self](availability_atom, const std::string& id, runtime::tool_availability& availability) {
@@ -71,7 +75,10 @@ caf::behavior catalog_shard(state_t* self, runtime::store* db, observability::me
     [](flush_atom) { return true; },
     [self](tools_atom, int64_t now_ms) {
       auto& index = self->state.index;
-      return index.search({"", {}, index.size()}, {}, index.corpus({}), now_ms);
+      std::vector<uint32_t> slots;
+      for (const auto& ranked : index.rank({"", {}, index.size()}, {}, {}, now_ms))
+        slots.push_back(ranked.slot);
+      return index.hits(slots, {}, {}, now_ms);
     },
   };
 }

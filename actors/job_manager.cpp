@@ -128,7 +128,7 @@ caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime:
     bool joins = false;
     if (hit.availability && !hit.availability->available) {
       status = "skipped: not available on this node (" + hit.availability->detail + ")";
-    } else if (!spec.tool_args.empty() && !runtime::takes_job_args(hit.tool)) {
+    } else if (!spec.tool_args.empty() && !runtime::takes_job_args(*hit.tool)) {
       status = "skipped: takes no job arguments (its argv has no {args})";
     } else if (spec.tools.size() < max_chain) {
       joins = true;
@@ -137,8 +137,8 @@ caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime:
       status = "not in the chain (it holds " + std::to_string(max_chain) + " tools)";
     }
     if (joins)
-      spec.tools.push_back(hit.tool.id);
-    spec.tool_ranking.push_back("#" + std::to_string(i + 1) + " " + hit.tool.id + " " + hit.tool.version
+      spec.tools.push_back(hit.tool->id);
+    spec.tool_ranking.push_back("#" + std::to_string(i + 1) + " " + hit.tool->id + " " + hit.tool->version
                                 + ": " + status + "; " + runtime::explain(hit));
   }
   if (!spec.tools.empty())

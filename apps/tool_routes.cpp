@@ -76,7 +76,7 @@ nlohmann::json hits_json(const std::vector<runtime::search_hit>& hits) {
 } // namespace
 
 nlohmann::json to_json(const runtime::search_hit& hit) {
-  const auto& tool = hit.tool;
+  const auto& tool = *hit.tool;
   const auto& f = hit.factors;
   auto terms = nlohmann::json::array();
   for (const auto& term : f.terms)

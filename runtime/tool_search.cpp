@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -112,6 +113,15 @@ std::vector<std::string> terms_of(const std::vector<std::string>& texts) {
   return result;
 }
 
+/// Returns the first 8 bytes of `id` as a number that orders as the text does (a shorter id
+/// padded with zero bytes, which no id contains).
+uint64_t prefix_key(const std::string& id) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < sizeof(key); ++i)
+    key = key << 8 | (i < id.size() ? static_cast<unsigned char>(id[i]) : 0U);
+  return key;
+}
+
 bool contains(const std::vector<std::string>& values, const std::string& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
@@ -192,40 +202,108 @@ std::string explain(const search_hit& hit) {
 bool ranks_before(const search_hit& a, const search_hit& b) {
   if (a.factors.score != b.factors.score)
     return a.factors.score > b.factors.score;
-  return a.tool.id < b.tool.id;
+  return a.tool->id < b.tool->id;
+}
+
+bool ranks_before(const ranked_tool& a, const ranked_tool& b) {
+  if (a.score != b.score)
+    return a.score > b.score;
+  return a.id < b.id;
+}
+
+std::vector<std::pair<size_t, std::vector<uint32_t>>> merge_rankings(std::vector<std::vector<ranked_tool>> rankings,
+                                                                     size_t limit) {
+  std::vector<std::pair<size_t, ranked_tool>> merged; // (shard, tool)
+  for (size_t shard = 0; shard < rankings.size(); ++shard)
+    for (auto& ranked : rankings[shard])
+      merged.emplace_back(shard, std::move(ranked));
+  const auto keep = std::min(limit, merged.size());
+  std::partial_sort(merged.begin(), merged.begin() + static_cast<std::ptrdiff_t>(keep), merged.end(),
+                    [](const auto& a, const auto& b) { return ranks_before(a.second, b.second); });
+  std::vector<std::pair<size_t, std::vector<uint32_t>>> best;
+  for (size_t shard = 0; shard < rankings.size(); ++shard) {
+    std::vector<uint32_t> slots;
+    for (size_t i = 0; i < keep; ++i)
+      if (merged[i].first == shard)
+        slots.push_back(merged[i].second.slot);
+    if (!slots.empty())
+      best.emplace_back(shard, std::move(slots));
+  }
+  return best;
+}
+
+std::vector<search_hit> search_shards(const std::vector<const tool_index*>& shards, const search_request& request,
+                                      int64_t now_ms) {
+  const auto terms = search_terms(request.text);
+  corpus_stats corpus;
+  for (const auto* shard : shards)
+    corpus.merge(shard->corpus(terms));
+  std::vector<std::vector<ranked_tool>> rankings;
+  for (const auto* shard : shards)
+    rankings.push_back(shard->rank(request, terms, corpus, now_ms));
+  std::vector<search_hit> hits;
+  for (const auto& [shard, slots] : merge_rankings(std::move(rankings), request.limit))
+    for (auto& hit : shards[shard]->hits(slots, terms, corpus, now_ms))
+      hits.push_back(std::move(hit));
+  std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return ranks_before(a, b); });
+  return hits;
+}
+
+std::vector<search_hit> search_shards(const std::vector<tool_index>& shards, const search_request& request,
+                                      int64_t now_ms) {
+  std::vector<const tool_index*> each;
+  for (const auto& shard : shards)
+    each.push_back(&shard);
+  return search_shards(each, request, now_ms);
 }
 
 void tool_index::put(tool_manifest manifest) {
   auto [slot, added] = slots_.try_emplace(manifest.id, static_cast<uint32_t>(tools_.size()));
-  if (added)
+  if (added) {
     tools_.emplace_back();
-  else
+    ids_.push_back(manifest.id);
+    id_prefixes_.push_back(prefix_key(manifest.id));
+    stats_.emplace_back();
+    accumulated_.push_back(0);
+    filtered_.push_back(0);
+  } else {
     unindex(slot->second);
+  }
   const uint32_t id = slot->second;
   entry& tool = tools_[id];
   const std::array<std::vector<std::string>, search_field_count> fields{
     terms_of({manifest.id}), terms_of({manifest.description}), terms_of(manifest.capabilities),
     terms_of(manifest.languages), terms_of(manifest.tags)};
-  // (term id, counts per field) of each distinct term; a tool has a few dozen at most.
-  tool.terms.clear();
+  // (term id, field) of every occurrence, sorted: then (term id, counts per field) of each
+  // distinct term, in term id order.
+  std::vector<std::pair<uint32_t, uint8_t>> occurrences;
   for (size_t field = 0; field < search_field_count; ++field) {
-    for (const auto& term : fields[field]) {
-      const auto term_id = term_ids_.try_emplace(term, static_cast<uint32_t>(term_ids_.size())).first->second;
-      auto held = std::find_if(tool.terms.begin(), tool.terms.end(),
-                               [term_id](const auto& pair) { return pair.first == term_id; });
-      if (held == tool.terms.end())
-        held = tool.terms.insert(tool.terms.end(), {term_id, field_counts{}});
-      ++held->second[field];
-    }
-    tool.lengths[field] = static_cast<uint32_t>(fields[field].size());
+    for (const auto& term : fields[field])
+      occurrences.emplace_back(term_ids_.try_emplace(term, static_cast<uint32_t>(term_ids_.size())).first->second,
+                               static_cast<uint8_t>(field));
+    tool.lengths[field] = static_cast<uint16_t>(std::min<size_t>(fields[field].size(), UINT16_MAX));
     total_length_[field] += tool.lengths[field];
   }
-  std::sort(tool.terms.begin(), tool.terms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(occurrences.begin(), occurrences.end());
+  tool.terms.clear();
+  for (const auto& [term_id, field] : occurrences) {
+    if (tool.terms.empty() || tool.terms.back().first != term_id)
+      tool.terms.push_back({term_id, field_counts{}});
+    auto& count = tool.terms.back().second[field];
+    if (count < UINT16_MAX)
+      ++count;
+  }
   if (postings_.size() < term_ids_.size())
     postings_.resize(term_ids_.size());
+  // The tool's terms share its lengths, and most occur once in the same field: a few
+  // signatures serve them all.
+  std::vector<std::pair<field_counts, uint32_t>> numbered;
   for (const auto& [term_id, per_field] : tool.terms) {
     auto& list = postings_[term_id];
-    list.postings.push_back({id, per_field});
+    auto known = std::find_if(numbered.begin(), numbered.end(), [&](const auto& n) { return n.first == per_field; });
+    if (known == numbered.end())
+      known = numbered.insert(numbered.end(), {per_field, signature_of(per_field, tool.lengths)});
+    list.postings.push_back({id, known->second});
     for (size_t field = 0; field < search_field_count; ++field)
       if (per_field[field] > 0) {
         list.max_count[field] = std::max(list.max_count[field], per_field[field]);
@@ -233,13 +311,11 @@ void tool_index::put(tool_manifest manifest) {
                                                              : std::min(list.min_length[field], tool.lengths[field]);
       }
   }
-  accumulated_.resize(tools_.size());
-  filtered_.resize(tools_.size());
   tool.file_globs.clear();
   for (const auto& pattern : manifest.file_patterns)
     if (auto compiled = glob::parse(pattern))
       tool.file_globs.push_back(std::move(*compiled));
-  tool.manifest = std::move(manifest);
+  tool.manifest = std::make_shared<const tool_manifest>(std::move(manifest));
 }
 
 void tool_index::unindex(uint32_t id) {
@@ -253,36 +329,70 @@ void tool_index::unindex(uint32_t id) {
   }
 }
 
+size_t tool_index::signature_hash::operator()(const signature& value) const {
+  size_t hash = 0;
+  for (size_t field = 0; field < search_field_count; ++field)
+    hash = (hash * 1000003) ^ (static_cast<size_t>(value.counts[field]) << 16 | value.lengths[field]);
+  return hash;
+}
+
+uint32_t tool_index::signature_of(const field_counts& counts, const field_counts& lengths) {
+  signature wanted{counts, {}};
+  for (size_t field = 0; field < search_field_count; ++field)
+    wanted.lengths[field] = counts[field] > 0 ? lengths[field] : 0;
+  auto [found, added] = signature_numbers_.try_emplace(wanted, static_cast<uint32_t>(signatures_.size()));
+  if (added) {
+    signatures_.push_back(wanted);
+    contributions_.push_back(0);
+    contribution_stamps_.push_back(0);
+  }
+  return found->second;
+}
+
 const tool_manifest* tool_index::find(const std::string& id) const {
   auto found = slots_.find(id);
-  return found == slots_.end() ? nullptr : &tools_[found->second].manifest;
+  return found == slots_.end() ? nullptr : tools_[found->second].manifest.get();
 }
 
 std::vector<tool_manifest> tool_index::list() const {
   std::vector<tool_manifest> result;
   for (const auto& tool : tools_)
-    result.push_back(tool.manifest);
+    result.push_back(*tool.manifest);
   std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return result;
 }
 
 const tool_stats& tool_index::record_outcome(const std::string& id, bool ok, int64_t latency_ms,
                                              int64_t now_ms) {
-  auto& stats = tools_[slots_.at(id)].stats;
+  auto& stats = stats_[slots_.at(id)];
   if (!stats)
-    stats.emplace();
+    stats = std::make_unique<tool_stats>();
   stats->record(ok, latency_ms, now_ms, params_.prior);
+  raise_prior_bound(*stats);
   return *stats;
 }
 
 void tool_index::set_stats(const std::string& id, tool_stats stats) {
   if (auto found = slots_.find(id); found != slots_.end())
-    tools_[found->second].stats = std::move(stats);
+  {
+    raise_prior_bound(stats);
+    stats_[found->second] = std::make_unique<tool_stats>(std::move(stats));
+  }
+}
+
+void tool_index::raise_prior_bound(const tool_stats& stats) {
+  // Decay moves a tool's reliability from its value at the last outcome toward the prior
+  // success rate and leaves its latency factor as it is: the larger of the two, times that
+  // factor, bounds the tool's prior at any time.
+  const double reliability = std::max(stats.reliability(stats.updated_ms, params_.prior), params_.prior.prior_success_rate);
+  const double bound = reliability * stats.latency_factor(params_.prior);
+  if (bound > prior_bound_) // NaN never raises it
+    prior_bound_ = std::min(bound, 1.0);
 }
 
 const tool_stats* tool_index::stats(const std::string& id) const {
   auto found = slots_.find(id);
-  return found == slots_.end() || !tools_[found->second].stats ? nullptr : &*tools_[found->second].stats;
+  return found == slots_.end() ? nullptr : stats_[found->second].get();
 }
 
 void tool_index::set_availability(const std::string& id, tool_availability availability) {
@@ -301,11 +411,18 @@ std::optional<search_hit> tool_index::describe(const std::string& id, int64_t no
   auto found = slots_.find(id);
   if (found == slots_.end())
     return std::nullopt;
-  const auto& tool = tools_[found->second];
+  return hit(found->second, nullptr, now_ms);
+}
+
+search_hit tool_index::hit(uint32_t slot, const query_plan* query, int64_t now_ms) const {
+  const auto& tool = tools_[slot];
   score_factors factors;
-  factors.relevance = 1;
-  factors.score = prior(tool, now_ms, &factors);
-  return search_hit{tool.manifest, tool.availability, std::move(factors)};
+  if (query == nullptr)
+    factors.relevance = 1;
+  else
+    factors = explain(tool, *query);
+  factors.score = factors.relevance * prior(slot, now_ms, &factors);
+  return {tool.manifest, tool.availability, std::move(factors)};
 }
 
 corpus_stats tool_index::corpus(const std::vector<std::string>& terms) const {
@@ -320,7 +437,7 @@ corpus_stats tool_index::corpus(const std::vector<std::string>& terms) const {
 }
 
 bool tool_index::passes(const entry& tool, const search_filters& filters) const {
-  const auto& manifest = tool.manifest;
+  const auto& manifest = *tool.manifest;
   if (!filters.capability.empty() && !contains(manifest.capabilities, filters.capability))
     return false;
   if (!filters.language.empty()) {
@@ -339,10 +456,11 @@ bool tool_index::passes(const entry& tool, const search_filters& filters) const 
   return !filters.available_only || (tool.availability && tool.availability->available);
 }
 
-double tool_index::prior(const entry& tool, int64_t now_ms, score_factors* factors) const {
-  if (!tool.stats && factors == nullptr) // the common case: no outcomes recorded yet
+double tool_index::prior(uint32_t slot, int64_t now_ms, score_factors* factors) const {
+  const auto* recorded = stats_[slot].get();
+  if (recorded == nullptr && factors == nullptr) // the common case: no outcomes recorded yet
     return std::clamp(params_.prior.prior_success_rate, 0.0, 1.0);
-  const auto stats = tool.stats ? tool.stats->decayed_to(now_ms, params_.prior) : tool_stats{};
+  const auto stats = recorded != nullptr ? recorded->decayed_to(now_ms, params_.prior) : tool_stats{};
   const double reliability = stats.reliability(now_ms, params_.prior);
   const double latency = stats.latency_factor(params_.prior);
   if (factors != nullptr) {
@@ -359,18 +477,17 @@ double tool_index::prior(const entry& tool, int64_t now_ms, score_factors* facto
   return product > 0 ? std::min(product, 1.0) : 0.0;
 }
 
-double tool_index::saturated(double term_idf, double weighted) const {
-  return term_idf * weighted * (params_.k1 + 1) / (params_.k1 + weighted);
-}
-
-double tool_index::weighted_frequency(const entry& tool, const field_counts& counts,
-                                      const std::array<double, search_field_count>& average_lengths) const {
+double tool_index::query_plan::weighted(const field_counts& counts, const field_counts& lengths) const {
   double weighted = 0;
   for (size_t field = 0; field < search_field_count; ++field)
     if (counts[field] > 0)
-      weighted += params_.field_weights[field] * counts[field]
-                  / (1 - params_.b + params_.b * tool.lengths[field] / average_lengths[field]);
+      weighted += params->field_weights[field] * counts[field]
+                  / (1 - params->b + params->b * lengths[field] / average_lengths[field]);
   return weighted;
+}
+
+double tool_index::query_plan::saturated(double idf, double weighted) const {
+  return idf * weighted * (params->k1 + 1) / (params->k1 + weighted);
 }
 
 namespace {
@@ -398,130 +515,178 @@ std::vector<std::string> unique(std::vector<std::string> terms) {
 
 } // namespace
 
-score_factors tool_index::explain(const entry& tool, const std::vector<std::string>& terms,
-                                  const corpus_stats& corpus) const {
-  score_factors factors;
-  const auto averages = average_lengths(corpus);
-  for (const auto& term : terms) {
-    auto term_id = term_ids_.find(term);
-    const auto* found = term_id == term_ids_.end() ? nullptr : counts_of(tool, term_id->second);
-    if (found == nullptr)
+tool_index::query_plan tool_index::plan(const std::vector<std::string>& query_terms,
+                                        const corpus_stats& corpus) const {
+  query_plan plan;
+  plan.params = &params_;
+  plan.average_lengths = average_lengths(corpus);
+  for (auto& text : unique(query_terms)) {
+    auto term_id = term_ids_.find(text);
+    if (term_id == term_ids_.end())
       continue;
-    term_match match{term, {}, idf(corpus, term), 0};
+    const auto& list = postings_[term_id->second];
+    const double term_idf = idf(corpus, text);
+    // The largest count in the shortest field any of its postings has bounds their weights.
+    const double bound = plan.saturated(term_idf, plan.weighted(list.max_count, list.min_length));
+    plan.terms.push_back({std::move(text), term_id->second, &list, term_idf, bound});
+  }
+  return plan;
+}
+
+score_factors tool_index::explain(const entry& tool, const query_plan& plan) const {
+  score_factors factors;
+  for (const auto& term : plan.terms) {
+    const auto* counts = counts_of(tool, term.id);
+    if (counts == nullptr)
+      continue;
+    term_match match{term.text, {}, term.idf, 0};
     for (size_t field = 0; field < search_field_count; ++field)
-      if ((*found)[field] > 0)
+      if ((*counts)[field] > 0)
         match.fields.push_back(to_string(static_cast<search_field>(field)));
-    const double weighted = weighted_frequency(tool, *found, averages);
-    match.contribution = saturated(match.idf, weighted);
+    match.contribution = plan.saturated(term.idf, plan.weighted(*counts, tool.lengths));
     factors.relevance += match.contribution;
     factors.terms.push_back(std::move(match));
   }
   return factors;
 }
 
-std::vector<search_hit> tool_index::search(const search_request& request,
-                                           const std::vector<std::string>& query_terms,
-                                           const corpus_stats& corpus, int64_t now_ms) const {
-  const auto terms = unique(query_terms);
-  std::vector<std::pair<double, uint32_t>> ranked; // (relevance x prior, tool), passing the filters
+std::vector<ranked_tool> tool_index::rank(const search_request& request, const std::vector<std::string>& terms,
+                                          const corpus_stats& corpus, int64_t now_ms) const {
+  std::vector<std::pair<double, uint32_t>> best; // (relevance x prior, slot), passing the filters
   if (terms.empty()) {
-    for (uint32_t id = 0; id < tools_.size(); ++id)
-      if (passes(tools_[id], request.filters))
-        ranked.emplace_back(prior(tools_[id], now_ms, nullptr), id);
+    for (uint32_t slot = 0; slot < tools_.size(); ++slot)
+      if (passes(tools_[slot], request.filters))
+        keep_best(best, request.limit, {prior(slot, now_ms, nullptr), slot});
   } else {
-    ranked = accumulate(request, terms, corpus, now_ms);
+    best = accumulate(request, plan(terms, corpus), now_ms);
   }
-  const auto better = [this](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : tools_[a.second].manifest.id < tools_[b.second].manifest.id;
-  };
-  const auto keep = std::min(request.limit, ranked.size());
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(), better);
-  // Only the hits returned are explained term by term, in term order, so that a score does
-  // not depend on the order the terms were accumulated in.
-  std::vector<search_hit> hits;
-  for (size_t i = 0; i < keep; ++i) {
-    const auto& tool = tools_[ranked[i].second];
-    if (terms.empty()) {
-      hits.push_back(*describe(tool.manifest.id, now_ms));
-      continue;
-    }
-    auto factors = explain(tool, terms, corpus);
-    factors.score = factors.relevance * prior(tool, now_ms, &factors);
-    hits.push_back({tool.manifest, tool.availability, std::move(factors)});
-  }
-  std::sort(hits.begin(), hits.end(), ranks_before);
-  return hits;
+  std::vector<ranked_tool> ranked;
+  for (const auto& [score, slot] : best)
+    ranked.push_back({score, ids_[slot], slot});
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return ranks_before(a, b); });
+  return ranked;
 }
 
-std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_request& request,
-                                                                const std::vector<std::string>& terms,
-                                                                const corpus_stats& corpus, int64_t now_ms) const {
-  // Term at a time, the terms that can contribute most first (MaxScore-style pruning): once
-  // the bounds of the terms left add up to less than the k-th best score so far, no tool that
-  // has none of the terms seen yet can enter the top k, so the long postings of common terms
-  // are not read; they only complete the scores of the tools already collected, looked up in
-  // each tool's own sorted terms. Priors are at most 1, so a bound on relevance bounds scores.
-  const auto averages = average_lengths(corpus);
-  struct query_term {
-    uint32_t id;
-    const posting_list* list;
-    double idf;
-    double bound;
+std::vector<search_hit> tool_index::hits(const std::vector<uint32_t>& slots, const std::vector<std::string>& terms,
+                                         const corpus_stats& corpus, int64_t now_ms) const {
+  // Explained term by term, in term order, so that a score does not depend on the order
+  // rank() accumulated the terms in.
+  const auto query = plan(terms, corpus);
+  std::vector<search_hit> found;
+  for (auto slot : slots)
+    if (slot < tools_.size())
+      found.push_back(hit(slot, terms.empty() ? nullptr : &query, now_ms));
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return ranks_before(a, b); });
+  return found;
+}
+
+void tool_index::keep_best(std::vector<std::pair<double, uint32_t>>& best, size_t limit,
+                           std::pair<double, uint32_t> candidate) const {
+  // A heap whose front is the worst kept: a candidate only has to beat that one. Equal scores
+  // are common (one mention in fields of the same lengths): their ids are compared by prefix
+  // first, which needs no string.
+  const auto better = [this](const auto& a, const auto& b) {
+    if (a.first != b.first)
+      return a.first > b.first;
+    if (id_prefixes_[a.second] != id_prefixes_[b.second])
+      return id_prefixes_[a.second] < id_prefixes_[b.second];
+    return ids_[a.second] < ids_[b.second];
   };
-  std::vector<query_term> order;
-  double remaining = 0;
-  for (const auto& term : terms) {
-    auto term_id = term_ids_.find(term);
-    if (term_id == term_ids_.end())
-      continue;
-    const auto& list = postings_[term_id->second];
-    double most = 0; // the largest weighted frequency any posting of the term can have
-    for (size_t field = 0; field < search_field_count; ++field)
-      if (list.max_count[field] > 0)
-        most += params_.field_weights[field] * list.max_count[field]
-                / (1 - params_.b + params_.b * list.min_length[field] / averages[field]);
-    const double term_idf = idf(corpus, term);
-    order.push_back({term_id->second, &list, term_idf, saturated(term_idf, most)});
-    remaining += order.back().bound;
+  if (best.size() < limit) {
+    best.push_back(candidate);
+    std::push_heap(best.begin(), best.end(), better);
+  } else if (limit > 0 && better(candidate, best.front())) {
+    std::pop_heap(best.begin(), best.end(), better);
+    best.back() = candidate;
+    std::push_heap(best.begin(), best.end(), better);
   }
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.bound > b.bound; });
-  const auto contribution = [&](const entry& tool, const field_counts& counts, double term_idf) {
-    const double weighted = weighted_frequency(tool, counts, averages);
-    return saturated(term_idf, weighted);
-  };
-  // A tool is touched once its first posting is read: then it is checked against the filters
-  // once, and only one that passes is scored at all.
-  const auto admitted = [&](uint32_t id) {
-    if (filtered_[id] == 0) {
-      filtered_[id] = passes(tools_[id], request.filters) ? 1 : -1;
-      touched_.push_back(id);
+}
+
+std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_request& request, const query_plan& query,
+                                                                int64_t now_ms) const {
+  // Term at a time, the terms that can add most first (MaxScore-style pruning): a tool not
+  // admitted yet can only reach the k-th best score so far if the term's contribution to it
+  // plus the bounds of the terms left can (at the highest prior any tool here has). Once a
+  // posting could not, the terms after this one admit no tool: each term before it was read
+  // whole, so no tool left out can have more. They only complete the scores of the tools
+  // admitted, usually reading the long postings of common terms without scoring them.
+  const bool filtering = !request.filters.capability.empty() || !request.filters.language.empty()
+                         || !request.filters.side_effects.empty() || request.filters.available_only;
+  std::vector<const query_plan::term*> order;
+  double remaining = 0;
+  for (const auto& term : query.terms) {
+    order.push_back(&term);
+    remaining += term.bound;
+  }
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->bound > b->bound; });
+  // A heap of the best k scores of the tools admitted, each as it was when last measured:
+  // scores only grow, so its front is at most the k-th best final score.
+  std::vector<double> best_scores;
+  const auto keep_score = [&](double score) {
+    if (best_scores.size() == request.limit && score <= best_scores.front())
+      return;
+    best_scores.push_back(score);
+    std::push_heap(best_scores.begin(), best_scores.end(), std::greater<>{});
+    if (best_scores.size() > request.limit) {
+      std::pop_heap(best_scores.begin(), best_scores.end(), std::greater<>{});
+      best_scores.pop_back();
     }
-    return filtered_[id] > 0;
   };
+  const auto threshold = [&] { return best_scores.size() < request.limit ? 0.0 : best_scores.front(); };
   bool admitting = true;
-  for (const auto& term : order) {
+  for (size_t t = 0; t < order.size(); ++t) {
+    const auto& term = *order[t];
     remaining -= term.bound;
-    if (admitting) {
-      for (const auto& p : term.list->postings)
-        if (admitted(p.tool))
-          accumulated_[p.tool] += contribution(tools_[p.tool], p.counts, term.idf);
-      admitting = remaining >= kth_best(request.limit, now_ms);
-    } else {
+    if (++stamp_ == 0) { // wrapped: no stamp may look current
+      std::fill(contribution_stamps_.begin(), contribution_stamps_.end(), 0);
+      stamp_ = 1;
+    }
+    const auto contribution_of = [&](uint32_t number) {
+      if (contribution_stamps_[number] != stamp_) {
+        contribution_stamps_[number] = stamp_;
+        const auto& shape = signatures_[number];
+        contributions_[number] = query.saturated(term.idf, query.weighted(shape.counts, shape.lengths));
+      }
+      return contributions_[number];
+    };
+    bool passed_over = false;
+    for (const auto& p : term.list->postings) {
+      auto& state = filtered_[p.tool];
+      if (state < 0 || (state == 0 && !admitting))
+        continue;
+      const double contribution = contribution_of(p.signature);
+      if (state == 0) {
+        if ((contribution + remaining) * prior_bound_ < threshold()) {
+          passed_over = true;
+          continue;
+        }
+        state = !filtering || passes(tools_[p.tool], request.filters) ? 1 : -1;
+        touched_.push_back(p.tool);
+        if (state < 0)
+          continue;
+        keep_score(contribution * prior(p.tool, now_ms, nullptr));
+      }
+      accumulated_[p.tool] += contribution;
+    }
+    if (passed_over) {
+      admitting = false;
+    } else if (admitting && t > 0 && t + 1 < order.size()) {
+      // Read whole: measure the admitted tools' scores again for a higher threshold.
+      best_scores.clear();
       for (auto id : touched_)
         if (filtered_[id] > 0)
-          if (const auto* counts = counts_of(tools_[id], term.id))
-            accumulated_[id] += contribution(tools_[id], *counts, term.idf);
+          keep_score(accumulated_[id] * prior(id, now_ms, nullptr));
     }
   }
-  std::vector<std::pair<double, uint32_t>> ranked;
+  std::vector<std::pair<double, uint32_t>> best;
   for (auto id : touched_) {
     if (filtered_[id] > 0)
-      ranked.emplace_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr), id);
+      keep_best(best, request.limit, {accumulated_[id] * prior(id, now_ms, nullptr), id});
     accumulated_[id] = 0;
     filtered_[id] = 0;
   }
   touched_.clear();
-  return ranked;
+  return best;
 }
 
 const tool_index::posting_list* tool_index::postings_of(const std::string& term) const {
@@ -535,18 +700,5 @@ const tool_index::field_counts* tool_index::counts_of(const entry& tool, uint32_
   return found != tool.terms.end() && found->first == term_id ? &found->second : nullptr;
 }
 
-double tool_index::kth_best(size_t k, int64_t now_ms) const {
-  if (touched_.size() < k || k == 0)
-    return 0;
-  kth_scores_.clear();
-  for (auto id : touched_)
-    if (filtered_[id] > 0)
-      kth_scores_.push_back(accumulated_[id] * prior(tools_[id], now_ms, nullptr));
-  if (kth_scores_.size() < k)
-    return 0;
-  std::nth_element(kth_scores_.begin(), kth_scores_.begin() + static_cast<std::ptrdiff_t>(k - 1), kth_scores_.end(),
-                   std::greater<>{});
-  return kth_scores_[k - 1];
-}
 
 } // namespace drover::runtime

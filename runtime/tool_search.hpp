@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,9 +95,10 @@ struct score_factors {
   double score = 0;
 };
 
-/// One ranked tool.
+/// One ranked tool. The manifest is shared with the index that found it (never modified: a
+/// tool that is replaced gets a new one), so a hit costs no copy of it.
 struct search_hit {
-  tool_manifest tool;
+  std::shared_ptr<const tool_manifest> tool;
   std::optional<tool_availability> availability; ///< none: not probed yet
   score_factors factors;
 };
@@ -107,12 +110,30 @@ std::string explain(const search_hit& hit);
 /// Orders hits best first: higher score, then tool id.
 bool ranks_before(const search_hit& a, const search_hit& b);
 
+/// A tool's place in a ranking before its hit is made. A sharded search ranks first and makes
+/// hits only of the tools that are in the merged top k ("query then fetch"): explaining and
+/// copying a hit costs more than ranking it.
+struct ranked_tool {
+  double score = 0;
+  std::string id;
+  uint32_t slot = 0; ///< the tool's handle in the index that ranked it, for hits()
+};
+
+/// Orders ranked tools best first: higher score, then tool id.
+bool ranks_before(const ranked_tool& a, const ranked_tool& b);
+
+/// Returns the best `limit` of the shards' rankings, best first, as the slots of each shard's
+/// tools among them, by shard (the index of its ranking); shards without any are left out.
+std::vector<std::pair<size_t, std::vector<uint32_t>>> merge_rankings(std::vector<std::vector<ranked_tool>> rankings,
+                                                                     size_t limit);
+
 /// A partition of the tool catalog: the manifests, an inverted index over their text fields,
 /// and each tool's recorded outcomes and availability. Not synchronized, not even its const
-/// members (search() reuses scratch space): a catalog shard actor owns one.
+/// members (rank() reuses scratch space): a catalog shard actor owns one.
 class tool_index {
 public:
-  explicit tool_index(ranking_params params = {}) : params_(std::move(params)) {}
+  explicit tool_index(ranking_params params = {})
+      : params_(std::move(params)), prior_bound_(std::clamp(params_.prior.prior_success_rate, 0.0, 1.0)) {}
 
   /// Adds the tool `manifest.id`, or replaces it (and its index entries).
   void put(tool_manifest manifest);
@@ -149,27 +170,44 @@ public:
   /// Returns the statistics of this partition for the given query terms.
   corpus_stats corpus(const std::vector<std::string>& terms) const;
 
-  /// Returns the best `request.limit` tools of this partition passing the filters, best first,
-  /// scored against `corpus` (the statistics of the whole catalog) at `now_ms`.
-  std::vector<search_hit> search(const search_request& request, const std::vector<std::string>& terms,
-                                 const corpus_stats& corpus, int64_t now_ms) const;
+  /// Returns the best `request.limit` tools of this partition passing the filters for the
+  /// query `terms`, best first, scored against `corpus` (the statistics of the whole catalog)
+  /// at `now_ms`.
+  std::vector<ranked_tool> rank(const search_request& request, const std::vector<std::string>& terms,
+                                const corpus_stats& corpus, int64_t now_ms) const;
+
+  /// Returns the hits of the tools in `slots` (from rank(); a slot this index never gave out
+  /// is skipped), best first, every factor explained for the query `terms`.
+  std::vector<search_hit> hits(const std::vector<uint32_t>& slots, const std::vector<std::string>& terms,
+                               const corpus_stats& corpus, int64_t now_ms) const;
 
 private:
   using field_counts = std::array<uint16_t, search_field_count>;
   /// One tool: its manifest, the lengths of its fields and its distinct terms (by term id)
   /// with their counts, sorted by term id (to explain a hit and to unindex the tool).
   struct entry {
-    tool_manifest manifest;
-    std::array<uint32_t, search_field_count> lengths{};
+    std::shared_ptr<const tool_manifest> manifest;
+    field_counts lengths{};
     std::vector<std::pair<uint32_t, field_counts>> terms;
     std::vector<glob> file_globs;
-    std::optional<tool_stats> stats;
     std::optional<tool_availability> availability;
   };
-  /// A term's occurrences in one tool, per field.
-  struct posting {
-    uint32_t tool = 0; ///< index into tools_
+  /// How often a term occurs in each field of a tool, and the lengths of the fields it occurs
+  /// in (0 for the others): all the term's contribution to the tool's relevance depends on.
+  /// A catalog has few distinct ones, so the index numbers each once, and a query computes a
+  /// term's contribution once per signature, not once per tool.
+  struct signature {
     field_counts counts{};
+    field_counts lengths{};
+    bool operator==(const signature& other) const { return counts == other.counts && lengths == other.lengths; }
+  };
+  struct signature_hash {
+    size_t operator()(const signature& value) const;
+  };
+  /// A term's occurrence in one tool.
+  struct posting {
+    uint32_t tool = 0;      ///< slot in tools_
+    uint32_t signature = 0; ///< index into signatures_
   };
   /// Every tool a term occurs in, with what bounds its contribution to any of them: the
   /// largest count and the shortest field among its postings, per field. Removing a tool
@@ -177,45 +215,95 @@ private:
   struct posting_list {
     std::vector<posting> postings;
     field_counts max_count{};
-    std::array<uint32_t, search_field_count> min_length{};
+    field_counts min_length{};
   };
 
   void unindex(uint32_t tool);
   /// Returns the postings of `term`, or nullptr when no tool ever had it.
   const posting_list* postings_of(const std::string& term) const;
+  /// Returns the number of the signature of a term with `counts` in a tool with field
+  /// `lengths`, numbering it if new.
+  uint32_t signature_of(const field_counts& counts, const field_counts& lengths);
   /// Returns the counts of term `term_id` in `tool`, or nullptr when it has none.
   static const field_counts* counts_of(const entry& tool, uint32_t term_id);
   bool passes(const entry& tool, const search_filters& filters) const;
-  double prior(const entry& tool, int64_t now_ms, score_factors* factors) const;
-  /// Returns the BM25F weight of `counts` in `tool`: field-weighted, length-normalized.
-  double weighted_frequency(const entry& tool, const field_counts& counts,
-                            const std::array<double, search_field_count>& average_lengths) const;
-  score_factors explain(const entry& tool, const std::vector<std::string>& terms,
-                        const corpus_stats& corpus) const;
-  /// Returns (relevance x prior, tool) of the tools that pass the filters and may be in the
-  /// top request.limit for the (non-empty, distinct) `terms`.
-  std::vector<std::pair<double, uint32_t>> accumulate(const search_request& request,
-                                                      const std::vector<std::string>& terms,
-                                                      const corpus_stats& corpus, int64_t now_ms) const;
-  /// Returns the k-th best score among the touched tools that pass the filters, 0 with fewer.
-  double kth_best(size_t k, int64_t now_ms) const;
-  /// Returns BM25's saturated contribution of a term with `term_idf` and weighted frequency
-  /// `weighted`.
-  double saturated(double term_idf, double weighted) const;
+  /// Returns the prior of the tool in `slot` at `now_ms`, in [0, 1], and fills its factors.
+  double prior(uint32_t slot, int64_t now_ms, score_factors* factors) const;
+  /// What scoring needs of a query, computed once per search: its distinct terms that this
+  /// partition holds, in term order, with their postings, their idf in the whole catalog and
+  /// the most each can add to a tool's relevance; and the average field lengths of the whole
+  /// catalog.
+  struct query_plan {
+    struct term {
+      std::string text;
+      uint32_t id = 0;
+      const posting_list* list = nullptr;
+      double idf = 0;
+      double bound = 0;
+    };
+    std::vector<term> terms;
+    const ranking_params* params = nullptr;
+    std::array<double, search_field_count> average_lengths{};
+
+    /// Returns the BM25F weight of `counts` in a tool with field `lengths`: field-weighted,
+    /// length-normalized.
+    double weighted(const field_counts& counts, const field_counts& lengths) const;
+    /// Returns BM25's saturated contribution of a term with `idf` and weighted frequency
+    /// `weighted`.
+    double saturated(double idf, double weighted) const;
+  };
+  query_plan plan(const std::vector<std::string>& terms, const corpus_stats& corpus) const;
+  score_factors explain(const entry& tool, const query_plan& query) const;
+  /// Returns (relevance x prior, tool) of at most request.limit tools that pass the filters:
+  /// the best for `query`, unordered.
+  std::vector<std::pair<double, uint32_t>> accumulate(const search_request& request, const query_plan& query,
+                                                      int64_t now_ms) const;
+  /// Raises prior_bound_ to bound the prior of a tool with `stats` at any time.
+  void raise_prior_bound(const tool_stats& stats);
+  /// Adds (score, slot) `candidate` to `best`, a heap of at most `limit`, if it ranks among
+  /// them (ties broken by tool id, as ranks_before()).
+  void keep_best(std::vector<std::pair<double, uint32_t>>& best, size_t limit,
+                 std::pair<double, uint32_t> candidate) const;
+  /// Returns the hit for the tool in `slot`, its factors explained for `query` (null: a query
+  /// without text, relevance 1).
+  search_hit hit(uint32_t slot, const query_plan* query, int64_t now_ms) const;
 
   ranking_params params_;
   std::vector<entry> tools_; ///< never shrinks: a replaced tool keeps its slot
+  /// Each slot's recorded outcomes, null until one is recorded: apart from tools_, so that
+  /// ranking the many tools a common term touches reads a few bytes per tool, not an entry.
+  std::vector<std::unique_ptr<tool_stats>> stats_;
+  /// Each slot's tool id and its first 8 bytes as a number, to break ties between equal scores.
+  std::vector<std::string> ids_;
+  std::vector<uint64_t> id_prefixes_;
   std::unordered_map<std::string, uint32_t> slots_;
   std::unordered_map<std::string, uint32_t> term_ids_; ///< every term ever indexed, numbered
   std::vector<posting_list> postings_;                 ///< by term id
+  std::vector<signature> signatures_;                  ///< by number
+  std::unordered_map<signature, uint32_t, signature_hash> signature_numbers_;
   std::array<double, search_field_count> total_length_{};
-  // Scratch space of search(), kept between calls to avoid an allocation per query: the
-  // relevance accumulated per tool, the tools touched, and whether each passed the filters
-  // (0 not touched yet, 1 passed, -1 failed). All zero and empty between calls.
+  /// The highest prior any tool held here can have, at any time: accumulate() prunes with
+  /// it. Only ever raised (a tool replaced keeps its statistics).
+  double prior_bound_;
+  // Scratch space of rank(), kept between calls to avoid an allocation per query: the
+  // relevance accumulated per tool, whether each was admitted (0 not yet, 1 passed the
+  // filters, -1 failed them), and the tools admitted. All zero and empty between calls.
   mutable std::vector<double> accumulated_;
-  mutable std::vector<uint32_t> touched_;
   mutable std::vector<int8_t> filtered_;
-  mutable std::vector<double> kth_scores_; ///< kth_best()'s working copy
+  // A query term's contribution per signature, valid where the stamp is the term's: each
+  // query term takes a new stamp, so nothing needs clearing.
+  mutable std::vector<double> contributions_;
+  mutable std::vector<uint32_t> contribution_stamps_;
+  mutable uint32_t stamp_ = 0;
+  mutable std::vector<uint32_t> touched_;
 };
+
+/// Searches the partitions `shards` of one catalog in this thread as the catalog actor does
+/// across its shard actors: corpus statistics merged, each shard's ranking against them, the
+/// rankings merged, hits made of the best. For tests and benchmarks.
+std::vector<search_hit> search_shards(const std::vector<const tool_index*>& shards, const search_request& request,
+                                      int64_t now_ms);
+std::vector<search_hit> search_shards(const std::vector<tool_index>& shards, const search_request& request,
+                                      int64_t now_ms);
 
 } // namespace drover::runtime

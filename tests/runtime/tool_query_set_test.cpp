@@ -49,19 +49,9 @@ std::vector<tool_index> shipped_shards() {
 }
 
 std::vector<std::string> top_ids(const std::vector<tool_index>& shards, const std::string& text, size_t k) {
-  const search_request request{text, {}, k};
-  const auto terms = search_terms(text);
-  corpus_stats corpus;
-  for (const auto& shard : shards)
-    corpus.merge(shard.corpus(terms));
-  std::vector<search_hit> hits;
-  for (const auto& shard : shards)
-    for (auto& hit : shard.search(request, terms, corpus, 1))
-      hits.push_back(std::move(hit));
-  std::sort(hits.begin(), hits.end(), ranks_before);
   std::vector<std::string> ids;
-  for (size_t i = 0; i < std::min(k, hits.size()); ++i)
-    ids.push_back(hits[i].tool.id);
+  for (const auto& hit : search_shards(shards, {text, {}, k}, 1))
+    ids.push_back(hit.tool->id);
   return ids;
 }
 

@@ -35,15 +35,14 @@ tool_index tiny_catalog(const ranking_params& params = {}) {
   return index;
 }
 
-std::vector<search_hit> run(const tool_index& index, search_request request, int64_t now_ms = 1) {
-  const auto terms = search_terms(request.text);
-  return index.search(request, terms, index.corpus(terms), now_ms);
+std::vector<search_hit> run(const tool_index& index, const search_request& request, int64_t now_ms = 1) {
+  return search_shards({&index}, request, now_ms);
 }
 
 std::vector<std::string> ids(const std::vector<search_hit>& hits) {
   std::vector<std::string> result;
   for (const auto& hit : hits)
-    result.push_back(hit.tool.id);
+    result.push_back(hit.tool->id);
   return result;
 }
 
@@ -143,34 +142,16 @@ TEST(ToolIndex, ShardsWithMergedStatisticsRankAsOneIndex) {
   second.put(*whole.find("beta"));
   second.put(*whole.find("gamma"));
   const search_request request{"python formatting", {}, 10};
-  const auto terms = search_terms(request.text);
-  auto corpus = first.corpus(terms);
-  corpus.merge(second.corpus(terms));
-  auto hits = first.search(request, terms, corpus, 1);
-  for (auto& hit : second.search(request, terms, corpus, 1))
-    hits.push_back(hit);
-  std::sort(hits.begin(), hits.end(), ranks_before);
+  const auto hits = search_shards(std::vector<const tool_index*>{&first, &second}, request, 1);
   const auto expected = run(whole, request);
   ASSERT_EQ(ids(hits), ids(expected));
   for (size_t i = 0; i < hits.size(); ++i)
     EXPECT_DOUBLE_EQ(hits[i].factors.score, expected[i].factors.score);
 }
 
-/// Searches `shards` as the catalog actor does: corpus statistics merged, each shard's top k
-/// scored against them, merged, cut to the limit.
 std::vector<std::string> sharded_search(const std::vector<tool_index>& shards, const search_request& request,
                                         int64_t now_ms) {
-  const auto terms = search_terms(request.text);
-  corpus_stats corpus;
-  for (const auto& shard : shards)
-    corpus.merge(shard.corpus(terms));
-  std::vector<search_hit> hits;
-  for (const auto& shard : shards)
-    for (auto& hit : shard.search(request, terms, corpus, now_ms))
-      hits.push_back(std::move(hit));
-  std::sort(hits.begin(), hits.end(), ranks_before);
-  hits.resize(std::min(hits.size(), request.limit));
-  return ids(hits);
+  return ids(search_shards(shards, request, now_ms));
 }
 
 /// Returns the best request.limit ids with every tool scored: an unbounded limit never prunes.
@@ -192,7 +173,9 @@ TEST(ToolIndex, PrunedTopKEqualsExhaustiveScoringOnRandomCatalogs) {
   for (int round = 0; round < 30; ++round) {
     ranking_params params;
     params.prior.half_life = std::chrono::hours{1};
-    std::vector<tool_index> shards(1 + random() % 4, tool_index{params});
+    std::vector<tool_index> shards;
+    for (auto count = 1 + random() % 4; shards.size() < count;)
+      shards.emplace_back(params);
     const int tools = 20 + static_cast<int>(random() % 200);
     for (int i = 0; i < tools; ++i) {
       std::string description;
@@ -208,7 +191,9 @@ TEST(ToolIndex, PrunedTopKEqualsExhaustiveScoringOnRandomCatalogs) {
         shard.record_outcome(id, random() % 3 != 0, static_cast<int64_t>(random() % 5000), 1000);
     }
     for (int query = 0; query < 20; ++query) {
-      search_request request{word() + " " + word() + (random() % 2 ? " " + word() : ""), {}, 1 + random() % 6};
+      search_request request{word(), {}, 1 + random() % 6};
+      for (auto more = random() % 3; more > 0; --more)
+        request.text += " " + word();
       if (random() % 3 == 0)
         request.filters.capability = capabilities[random() % 3];
       if (random() % 4 == 0)
