@@ -229,6 +229,9 @@ public:
   runtime::job_record cancel() {
     if (!runtime::is_final(st_.job.state)) {
       st_.job.message = "cancelled by request";
+      // The invokers stop their tools and quit; the worktree is removed once they all have.
+      for (const auto& worker : st_.invoker_handles)
+        self_->send(worker, cancel_atom::value);
       set_final(job_state::cancelled);
     }
     return st_.job;

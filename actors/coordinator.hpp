@@ -50,8 +50,8 @@ struct coordinator_state {
 /// the item records of a resumed job in steps, as its pending items run low, and leases the
 /// first ones before it has read the rest.
 /// Answers: pull_atom -> lease_reply; item_report -> bool (accepted); restore_atom, files ->
-/// bool; status_atom -> job_record; cancel_atom -> job_record. Spawn detached: planning and
-/// assembling run git and write files.
+/// bool; status_atom -> job_record; cancel_atom -> job_record (and the invokers stop the tools
+/// they run). Spawn detached: planning and assembling run git and write files.
 caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_services services,
                           std::string job_id);
 

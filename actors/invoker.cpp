@@ -130,7 +130,7 @@ public:
     spec.timeout = duration_cast<milliseconds>(manifest.timeout);
     spec.limits.file_size_bytes = 1ULL << 30; // no tool legitimately writes a 1 GiB file
     const auto token = ++st_.run_token;
-    st_.setup.services.runner->start(
+    st_.run = st_.setup.services.runner->start(
       std::move(spec), [handle = caf::actor_cast<caf::actor>(self_), token](
                          caf::expected<runtime::process_result> outcome) {
         process_finished finished{token, {}, {}};
@@ -145,8 +145,18 @@ public:
   void on_finished(const process_finished& finished) {
     if (finished.token != st_.run_token)
       return;
+    st_.run = 0;
     const auto& manifest = st_.setup.chain[st_.tool];
     const auto& run = finished.result;
+    if (st_.cancelled) {
+      // The job is over: no retry, no fallback, no report. What the stopped tool half-wrote is
+      // put back as after a failed attempt, then the invoker quits, which tells the coordinator
+      // that nothing of this job runs any more.
+      tool_metrics{*st_.setup.services.metrics}.invocation(manifest.id, "cancelled",
+                                                           duration<double>(run.duration).count());
+      restore_then([self = self_] { self->quit(); });
+      return;
+    }
     std::string outcome;
     std::optional<retry_trigger> trigger;
     if (finished.error) {
@@ -201,6 +211,16 @@ public:
   void on_retry(uint64_t token) {
     if (token == st_.run_token)
       start_attempt();
+  }
+
+  /// The job was cancelled: stops the running process, whose completion ends the invoker, or
+  /// ends it now when nothing runs (it waits for a reply, a backoff or its next item).
+  void on_cancel() {
+    st_.cancelled = true;
+    if (st_.run != 0)
+      st_.setup.services.runner->cancel(st_.run);
+    else
+      self_->quit();
   }
 
 private:
@@ -283,6 +303,7 @@ caf::behavior invoker(caf::stateful_actor<invoker_state>* self, invoker_setup se
   return {
     [self](const process_finished& finished) { invoker_logic{self}.on_finished(finished); },
     [self](retry_atom, uint64_t token) { invoker_logic{self}.on_retry(token); },
+    [self](cancel_atom) { invoker_logic{self}.on_cancel(); },
   };
 }
 

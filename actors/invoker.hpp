@@ -36,6 +36,8 @@ struct invoker_state {
   size_t next_invocation = 0;
   bool findings = false;
   uint64_t run_token = 0; ///< tells a current process completion from a stale one
+  runtime::process_runner::run_id run = 0; ///< the process running now, 0 when none
+  bool cancelled = false; ///< the job was cancelled: the running process is being stopped
   static inline const char* name = "drover.invoker";
 };
 
@@ -44,7 +46,9 @@ struct invoker_state {
 /// for retryable failures, fallback to the next tool for the rest, files restored to their base
 /// content (by the coordinator, which owns the worktree) before every retry and fallback, and
 /// a result with per-file hashes before and after. Quits when the coordinator says the job is
-/// over. Spawn detached: it hashes files, which is blocking I/O.
+/// over. On cancel_atom (the job was cancelled) it stops the process it runs, with neither retry
+/// nor fallback nor report, restores the item's files and quits once the process group is gone.
+/// Spawn detached: it hashes files, which is blocking I/O.
 caf::behavior invoker(caf::stateful_actor<invoker_state>* self, invoker_setup setup);
 
 } // namespace drover::actors

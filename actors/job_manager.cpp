@@ -5,6 +5,7 @@
 #include <random>
 
 #include <caf/actor_cast.hpp>
+#include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -48,14 +49,27 @@ caf::expected<runtime::job_record> stored_job(const job_services& services, cons
   return runtime::decode_job(*bytes);
 }
 
-/// Asks the coordinator `target` and answers with its job record.
+/// Asks the coordinator `target` of job `id` and answers with its job record.
 template <class Atom>
 caf::result<runtime::job_record> ask_coordinator(caf::stateful_actor<job_manager_state>* self,
-                                                 const caf::actor& target, Atom atom) {
+                                                 const caf::actor& target, const std::string& id,
+                                                 Atom atom) {
   auto promise = self->make_response_promise<runtime::job_record>();
   self->request(target, std::chrono::seconds{30}, atom)
     .then([promise](const runtime::job_record& job) mutable { promise.deliver(job); },
-          [promise](caf::error& error) mutable { promise.deliver(std::move(error)); });
+          [self, promise, id](caf::error& error) mutable {
+            // The coordinator quit once its job was over, before its down message reached us:
+            // the store holds the job's final record.
+            if (error != caf::sec::request_receiver_down) {
+              promise.deliver(std::move(error));
+              return;
+            }
+            auto job = stored_job(self->state.services, id);
+            if (job)
+              promise.deliver(std::move(*job));
+            else
+              promise.deliver(std::move(job.error()));
+          });
   return promise;
 }
 
@@ -66,7 +80,7 @@ caf::result<runtime::job_record> ask_about(caf::stateful_actor<job_manager_state
                                            const std::string& id, Atom atom) {
   auto live = self->state.live.find(id);
   if (live != self->state.live.end())
-    return ask_coordinator(self, live->second, atom);
+    return ask_coordinator(self, live->second, id, atom);
   auto job = stored_job(self->state.services, id);
   if (!job)
     return std::move(job.error());

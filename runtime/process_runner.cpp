@@ -54,6 +54,7 @@ constexpr int max_chunks_per_wakeup = 16;
 
 // The state of one spawned child; owned by the runner thread.
 struct child {
+  process_runner::run_id id = 0;
   process_runner::completion done;
   process_result result;
   size_t output_cap = 0;
@@ -65,6 +66,7 @@ struct child {
   steady::time_point term_at = steady::time_point::max();
   steady::time_point kill_at = steady::time_point::max();
   steady::time_point drain_until = steady::time_point::max();
+  bool terminating = false; // the group got SIGTERM (timeout or cancel)
   bool killed = false;
   bool leader_reaped = false;
   bool group_reaped = false;
@@ -265,7 +267,17 @@ void read_output(int& fd, std::string& into, bool& truncated, size_t cap) {
   }
 }
 
-// Moves `c` on: reaps an exited leader, signals on deadlines, reaps the rest of the group.
+// Sends SIGTERM to the group of `c` once, and schedules the SIGKILL that follows the grace.
+void terminate(child& c, steady::time_point now) {
+  if (c.terminating)
+    return;
+  c.terminating = true;
+  c.kill_at = now + c.kill_grace;
+  ::kill(-c.result.pid, SIGTERM);
+}
+
+// Moves `c` on: reaps an exited leader, signals on deadlines and cancellation, reaps the rest of
+// the group.
 void advance(child& c, steady::time_point now, bool stopping) {
   pid_t pid = c.result.pid;
   if (!c.leader_reaped) {
@@ -281,11 +293,12 @@ void advance(child& c, steady::time_point now, bool stopping) {
       c.result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       c.result.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     } else if (rc == 0) {
-      if (!c.result.timed_out && now >= c.term_at) {
+      if (!c.terminating && now >= c.term_at) {
         c.result.timed_out = true;
-        c.kill_at = now + c.kill_grace;
-        ::kill(-pid, SIGTERM);
+        terminate(c, now);
       }
+      if (c.result.cancelled)
+        terminate(c, now);
       if (!c.killed && (stopping || now >= c.kill_at)) {
         c.killed = true;
         ::kill(-pid, SIGKILL);
@@ -321,7 +334,7 @@ steady::time_point next_wakeup(const child& c, steady::time_point now) {
   auto never = steady::time_point::max();
   if (c.leader_reaped)
     return std::min(c.drain_until, c.group_reaped ? never : now + tick);
-  auto at = std::min(c.result.timed_out ? never : c.term_at, c.killed ? never : c.kill_at);
+  auto at = std::min(c.terminating ? never : c.term_at, c.killed ? never : c.kill_at);
   return c.pidfd < 0 ? std::min(at, now + tick) : at;
 }
 
@@ -353,10 +366,21 @@ process_runner::~process_runner() {
   ::close(wakeup_fd_);
 }
 
-void process_runner::start(process_spec spec, completion done) {
+process_runner::run_id process_runner::start(process_spec spec, completion done) {
+  run_id id = 0;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    pending_.push_back(request{std::move(spec), std::move(done)});
+    id = ++last_id_;
+    pending_.push_back(request{id, std::move(spec), std::move(done)});
+  }
+  wake();
+  return id;
+}
+
+void process_runner::cancel(run_id id) {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    cancels_.push_back(id);
   }
   wake();
 }
@@ -384,13 +408,26 @@ void process_runner::loop() {
   std::list<child> children;
   for (;;) {
     std::vector<request> requests;
+    std::vector<run_id> cancels;
     bool stopping = false;
     {
       std::lock_guard<std::mutex> guard{mutex_};
       requests.swap(pending_);
+      cancels.swap(cancels_);
       stopping = stopping_;
     }
+    auto cancelled = [&cancels](run_id id) {
+      return std::find(cancels.begin(), cancels.end(), id) != cancels.end();
+    };
     for (auto& r : requests) {
+      // start() queues a run before it returns its id, so a cancel of a run not spawned yet
+      // arrives together with the run or later, never in an earlier round.
+      if (cancelled(r.id)) {
+        process_result never_started;
+        never_started.cancelled = true;
+        r.done(std::move(never_started));
+        continue;
+      }
       auto& c = children.emplace_back();
       caf::error error =
         stopping ? make_error(runtime_errc::spawn_failed,
@@ -402,9 +439,13 @@ void process_runner::loop() {
         r.done(std::move(error));
         continue;
       }
+      c.id = r.id;
       c.done = std::move(r.done);
       ++running_;
     }
+    for (auto& c : children)
+      if (!c.leader_reaped && cancelled(c.id))
+        c.result.cancelled = true; // advance() below sends the SIGTERM
     auto now = steady::now();
     auto deadline = steady::time_point::max();
     for (auto it = children.begin(); it != children.end();) {

@@ -50,10 +50,13 @@ struct process_spec {
 
 /// How a child ended and what it wrote.
 struct process_result {
-  pid_t pid = 0;          ///< the child's pid, which is also its process group id
+  pid_t pid = 0;          ///< the child's pid, which is also its process group id; 0 when none
   int exit_code = -1;     ///< the exit status, or -1 when a signal killed the child
   int term_signal = 0;    ///< the signal that killed the child, 0 when it exited
   bool timed_out = false; ///< the runner signalled the child because `timeout` passed
+  /// process_runner::cancel() asked for the run before its child was seen to end: the group got
+  /// SIGTERM (then SIGKILL), or, with pid 0, the child was never spawned.
+  bool cancelled = false;
   std::string out;
   std::string err;
   bool out_truncated = false;            ///< stdout was longer than `output_cap`
@@ -68,22 +71,26 @@ std::string resolve_program(const std::string& program);
 
 /// Runs external programs as children, each in its own process group with stdin on /dev/null,
 /// and watches all of them from one background thread so that no caller blocks while they run.
-/// When a run ends (exit, timeout or the runner's destruction) every process left in its group
-/// is killed with SIGKILL and reaped before its completion is called.
+/// When a run ends (exit, timeout, cancel() or the runner's destruction) every process left in
+/// its group is killed with SIGKILL and reaped before its completion is called.
 ///
 /// Constructing a runner makes this process a child subreaper (PR_SET_CHILD_SUBREAPER, which
 /// stays set): orphaned descendants of a run reparent here rather than to init, so the runner
 /// can reap them even under an init that does not reap. A descendant that leaves the group
 /// (setsid) is neither killed nor reaped, and its pipes are read for at most one second.
 ///
-/// Thread-safe: start(), run() and running() may be called from any thread. `mutex_` guards
-/// `pending_` and `stopping_`; the children themselves belong to the runner thread alone.
+/// Thread-safe: start(), cancel(), run() and running() may be called from any thread. `mutex_`
+/// guards `pending_`, `cancels_`, `last_id_` and `stopping_`; the children themselves belong to
+/// the runner thread alone.
 /// The runner reads this process's environment, so nothing may call setenv() concurrently.
 class process_runner {
 public:
   /// Receives the result of one run, on the runner thread. Must not throw and should not block:
   /// every other run waits meanwhile.
   using completion = std::function<void(caf::expected<process_result>)>;
+
+  /// Names one run of this runner for cancel(); never 0, never reused.
+  using run_id = uint64_t;
 
   /// Starts the runner thread. Throws std::system_error when the kernel refuses an eventfd.
   process_runner();
@@ -99,8 +106,14 @@ public:
   /// the result, which covers a non-zero exit, a signal and a timeout alike. It gets
   /// runtime_errc::invalid_argument for an empty argv, and runtime_errc::spawn_failed naming the
   /// program when the program, the working directory or /usr/bin/prlimit (needed for `limits`)
-  /// is missing or the spawn fails.
-  void start(process_spec spec, completion done);
+  /// is missing or the spawn fails. Returns the id cancel() takes.
+  run_id start(process_spec spec, completion done);
+
+  /// Stops run `id` and returns at once: its process group gets SIGTERM and, `kill_grace` later,
+  /// SIGKILL, and its completion reports `cancelled` once the group is gone; a run not spawned
+  /// yet is never spawned (its completion reports `cancelled` with pid 0). Does nothing for a
+  /// run whose completion was called, or an id this runner never returned.
+  void cancel(run_id id);
 
   /// Runs `spec` like start() and blocks the calling thread until it ends. For command line
   /// tools and tests: never call it from an actor (it would block a scheduler thread) nor from
@@ -112,6 +125,7 @@ public:
 
 private:
   struct request {
+    run_id id = 0;
     process_spec spec;
     completion done;
   };
@@ -125,6 +139,8 @@ private:
   int wakeup_fd_;
   std::mutex mutex_;
   std::vector<request> pending_; ///< guarded by mutex_: started but not yet spawned
+  std::vector<run_id> cancels_;  ///< guarded by mutex_: cancelled, not yet seen by the runner
+  run_id last_id_ = 0;           ///< guarded by mutex_
   bool stopping_ = false;        ///< guarded by mutex_
   std::atomic<size_t> running_{0};
   std::thread thread_;

@@ -12,11 +12,11 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "runtime/unix_clock.hpp"
 #include "tests/testing/drover_process.hpp"
 #include "tests/testing/git_repo.hpp"
+#include "tests/testing/running_node.hpp"
 #include "tests/testing/temp_dir.hpp"
 
 namespace drover::testing {
@@ -41,39 +41,6 @@ std::string replaced(std::string text) {
     text.replace(at, from.size(), "new_call("), at += 9;
   return text;
 }
-
-class running_node {
-public:
-  running_node(const std::string& data_dir, const std::string& log_prefix)
-    : process_{{"up", "--data-dir", data_dir, "--listen", "tcp://127.0.0.1:0", "--http",
-                "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--invokers", "2"},
-               log_prefix} {
-    auto info = process_.wait_for_node_file(data_dir, 30s);
-    if (!info)
-      throw std::runtime_error{"node did not start: " + process_.err()};
-    const std::string http = (*info)["http"];
-    client_ = std::make_unique<httplib::Client>("http://" + http);
-    client_->set_read_timeout(30);
-  }
-
-  nlohmann::json get(const std::string& path) {
-    auto response = client_->Get(path.c_str());
-    return response ? nlohmann::json::parse(response->body, nullptr, false) : nlohmann::json{};
-  }
-
-  std::string submit(const nlohmann::json& request) {
-    auto response = client_->Post("/v1/jobs", request.dump(), "application/json");
-    if (!response || response->status != 201)
-      throw std::runtime_error{"submit failed: " + (response ? response->body : std::string{"no answer"})};
-    return nlohmann::json::parse(response->body)["id"];
-  }
-
-  drover_process& process() { return process_; }
-
-private:
-  drover_process process_;
-  std::unique_ptr<httplib::Client> client_;
-};
 
 /// Files whose recorded result changed them: the items recorded so far (every file changes).
 std::set<std::string> recorded_files(const std::string& data_dir, const std::string& id) {
@@ -124,7 +91,7 @@ TEST(CrashResumeTest, SigkilledNodeResumesToTheSameOutcomeWithoutRerunningRecord
   std::vector<std::pair<int64_t, std::set<std::string>>> kill_points;
   int kills_while_running = 0;
   for (int round = 0; round < kills; ++round) {
-    running_node node{dir / "data", dir / ("node" + std::to_string(round))};
+    running_node node{dir / "data", dir / ("node" + std::to_string(round)), {"--invokers", "2"}};
     if (id.empty())
       id = node.submit({{"repo", dir / "repo"},
                         {"include", {"**/*.txt"}},
@@ -141,7 +108,7 @@ TEST(CrashResumeTest, SigkilledNodeResumesToTheSameOutcomeWithoutRerunningRecord
   }
   EXPECT_GE(kills_while_running, 5) << "the job ended before the node was killed five times";
 
-  running_node node{dir / "data", dir / "final"};
+  running_node node{dir / "data", dir / "final", {"--invokers", "2"}};
   nlohmann::json job;
   for (auto deadline = std::chrono::steady_clock::now() + 180s;
        std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(100ms)) {

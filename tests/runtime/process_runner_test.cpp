@@ -7,8 +7,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -135,6 +137,94 @@ TEST_F(ProcessRunnerTest, TimeoutEscalatesToKillAfterGrace) {
   EXPECT_GE(result.duration, 500ms);
   EXPECT_LT(result.duration, 5s);
   EXPECT_TRUE(group_is_gone(result.pid));
+}
+
+/// Starts `spec` on `runner` and returns its id and the future of its completion.
+std::pair<process_runner::run_id, std::future<caf::expected<process_result>>>
+start_on(process_runner& runner, process_spec spec) {
+  auto promise = std::make_shared<std::promise<caf::expected<process_result>>>();
+  auto future = promise->get_future();
+  auto id = runner.start(std::move(spec), [promise](caf::expected<process_result> result) {
+    promise->set_value(std::move(result));
+  });
+  return {id, std::move(future)};
+}
+
+/// Runs a shell that runs `prologue`, starts a child `sleep 100` in its group and waits;
+/// cancels the run once the shell waits and returns the result.
+process_result cancel_when_running(process_runner& runner, const std::string& prologue,
+                                   std::chrono::milliseconds kill_grace) {
+  drover::testing::temp_dir dir;
+  auto spec = shell(prologue + "; sleep 100 & touch '" + dir / "ready" + "'; wait");
+  spec.kill_grace = kill_grace;
+  auto [id, future] = start_on(runner, std::move(spec));
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!std::ifstream{dir / "ready"} && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(runner.running(), 1u);
+  runner.cancel(id);
+  EXPECT_EQ(future.wait_for(10s), std::future_status::ready) << "the cancelled run did not end";
+  auto result = future.get();
+  if (!result) {
+    ADD_FAILURE() << describe(result.error());
+    return {};
+  }
+  return std::move(*result);
+}
+
+TEST_F(ProcessRunnerTest, CancelStopsTheWholeGroupAndSaysSo) {
+  auto result = cancel_when_running(runner_, "true", 2s);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.term_signal, SIGTERM);
+  EXPECT_LT(result.duration, 5s);
+  EXPECT_TRUE(group_is_gone(result.pid));
+  EXPECT_EQ(runner_.running(), 0u);
+}
+
+TEST_F(ProcessRunnerTest, CancelEscalatesToKillAfterGrace) {
+  auto result = cancel_when_running(runner_, "trap '' TERM", 300ms);
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.term_signal, SIGKILL);
+  EXPECT_GE(result.duration, 300ms);
+  EXPECT_LT(result.duration, 5s);
+  EXPECT_TRUE(group_is_gone(result.pid));
+}
+
+TEST_F(ProcessRunnerTest, CancelBeforeTheSpawnNeverStartsTheProgram) {
+  drover::testing::temp_dir dir;
+  // The first run's completion holds the runner thread, so the second run is still queued
+  // when it is cancelled.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> holding;
+  runner_.start(spec_of({"/bin/true"}), [released, &holding](caf::expected<process_result>) {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().wait();
+  auto [id, future] = start_on(runner_, shell("touch '" + dir / "ran" + "'"));
+  runner_.cancel(id);
+  release.set_value();
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  auto result = future.get();
+  ASSERT_TRUE(result) << describe(result.error());
+  EXPECT_TRUE(result->cancelled);
+  EXPECT_EQ(result->pid, 0);
+  EXPECT_EQ(run_ok(spec_of({"/bin/true"})).exit_code, 0) << "the runner goes on after a cancel";
+  EXPECT_FALSE(std::ifstream{dir / "ran"}.good()) << "the cancelled program ran";
+}
+
+TEST_F(ProcessRunnerTest, CancelOfAFinishedOrUnknownRunChangesNothing) {
+  auto [id, future] = start_on(runner_, shell("echo done"));
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  runner_.cancel(id);
+  runner_.cancel(id + 1000);
+  // Ids are never reused: the next run is not the one cancelled above.
+  auto result = run_ok(shell("sleep 0.2; echo next"));
+  EXPECT_FALSE(result.cancelled);
+  EXPECT_EQ(result.out, "next\n");
+  EXPECT_EQ(result.exit_code, 0);
 }
 
 TEST_F(ProcessRunnerTest, NoChildOutlivesItsRun) {

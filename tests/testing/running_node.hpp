@@ -1,0 +1,48 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/testing/drover_process.hpp"
+
+namespace httplib {
+class Client;
+} // namespace httplib
+
+namespace drover::testing {
+
+/// A `drover up` child process on free loopback ports with a client of its HTTP API. The
+/// process is killed when the object goes (see drover_process). Not thread-safe.
+class running_node {
+public:
+  /// Starts `drover up --data-dir DATA_DIR` with port 0 for every endpoint and `extra_args`, and
+  /// waits up to 30 s for its node.json. Throws std::runtime_error with the node's stderr when
+  /// it does not start.
+  running_node(const std::string& data_dir, const std::string& log_prefix,
+               const std::vector<std::string>& extra_args = {});
+  ~running_node();
+  running_node(const running_node&) = delete;
+  running_node& operator=(const running_node&) = delete;
+
+  /// Returns the JSON body of GET `path`, or null when the node does not answer.
+  nlohmann::json get(const std::string& path);
+
+  /// Posts `request` to /v1/jobs and returns the new job's id; throws std::runtime_error with
+  /// the answer when the job is not created.
+  std::string submit(const nlohmann::json& request);
+
+  /// Returns the node's HTTP address, HOST:PORT.
+  const std::string& http() const { return http_; }
+
+  drover_process& process() { return process_; }
+
+private:
+  drover_process process_;
+  std::string http_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+} // namespace drover::testing
