@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include <yaml-cpp/yaml.h>
@@ -67,7 +68,13 @@ const std::vector<key_spec>& key_specs() {
      [](node_config& config, const std::string& text) -> std::optional<std::string> {
        if (text.empty())
          return "a non-empty directory path";
-       config.data_dir = text;
+       // Absolute, so that every path derived from it (the jobs' reports and patches, which
+       // git reads from inside the repository) means the same whatever the directory.
+       std::error_code ignored;
+       auto absolute = std::filesystem::absolute(text, ignored).lexically_normal().string();
+       if (absolute.size() > 1 && absolute.back() == '/')
+         absolute.pop_back();
+       config.data_dir = absolute;
        return std::nullopt;
      },
      [](const node_config& config) { return config.data_dir; }},

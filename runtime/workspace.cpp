@@ -14,6 +14,7 @@ namespace drover::runtime {
 
 namespace fs = std::filesystem;
 using detail::git_command;
+using detail::for_each_record;
 using detail::run_git;
 using detail::trim_newlines;
 
@@ -33,18 +34,6 @@ const std::vector<std::pair<std::string, std::string>> drover_identity = {
   {"GIT_COMMITTER_NAME", "Drover"},
   {"GIT_COMMITTER_EMAIL", "drover@localhost"},
 };
-
-/// Calls `visit` with each NUL-terminated record of `text`.
-template <class Visit>
-void for_each_record(std::string_view text, Visit&& visit) {
-  for (size_t start = 0; start < text.size();) {
-    auto end = text.find('\0', start);
-    if (end == npos)
-      end = text.size();
-    visit(text.substr(start, end - start));
-    start = end + 1;
-  }
-}
 
 /// Returns the canonical form of `path` (symbolic links resolved), or `path` as given when the
 /// file system cannot tell.

@@ -39,4 +39,16 @@ caf::expected<std::string> run_git(std::vector<std::string> args, std::string cw
 /// Returns `text` without trailing newlines (git ends one-line answers with one).
 std::string trim_newlines(std::string text);
 
+/// Calls `visit` with each NUL-terminated record of `text` (git's -z output).
+template <class Visit>
+void for_each_record(std::string_view text, Visit&& visit) {
+  for (size_t start = 0; start < text.size();) {
+    auto end = text.find('\0', start);
+    if (end == std::string_view::npos)
+      end = text.size();
+    visit(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
 } // namespace drover::runtime::detail

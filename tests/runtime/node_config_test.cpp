@@ -1,5 +1,7 @@
 #include "runtime/node_config.hpp"
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "runtime/error.hpp"
@@ -55,6 +57,14 @@ TEST(NodeConfigTest, FlagsBeatEnvBeatFileBeatDefaults) {
   EXPECT_EQ(resolved->origin.at("http"), "env DROVER_HTTP");
   EXPECT_EQ(resolved->origin.at("metrics"), "flag --metrics");
   EXPECT_EQ(resolved->origin.at("log_level"), "default");
+}
+
+TEST(NodeConfigTest, DataDirIsMadeAbsolute) {
+  config_inputs inputs;
+  inputs.flags = {{"data_dir", "relative/dir/"}};
+  auto resolved = resolve_config(inputs);
+  ASSERT_TRUE(resolved) << describe(resolved.error());
+  EXPECT_EQ(resolved->values.data_dir, (std::filesystem::current_path() / "relative/dir").string());
 }
 
 TEST(NodeConfigTest, UnknownFileKeyNamesFileLineAndKey) {
