@@ -276,6 +276,10 @@ private:
       }
       st_.chain.push_back(std::move(*manifest));
     }
+    auto filter = runtime::tool_file_filter::make(st_.chain);
+    if (!filter)
+      return filter.error();
+    st_.filter = std::make_shared<const runtime::tool_file_filter>(std::move(*filter));
     return caf::none;
   }
 
@@ -293,58 +297,77 @@ private:
   }
 
   /// Enumerates the files at the base commit, chunks them into items and persists the plan.
+  /// A file goes only to the tools of the chain whose file patterns match it: an item holds
+  /// files that the same tools take, and a file that no tool takes is recorded as skipped.
   caf::error plan() {
     st_.job.state = job_state::planning;
     if (auto error = st_.services.db->put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job)))
       return error;
     if (auto error = open_workspace())
       return error;
-    const uint32_t batch_size = st_.job.spec.batch_size != 0
-                                  ? st_.job.spec.batch_size
-                                  : static_cast<uint32_t>(st_.chain.front().files_per_invocation);
     st_.items.clear();
-    runtime::item_record current;
+    // The item being filled for each set of tools (positions in the chain) taking its files.
+    std::map<std::vector<size_t>, runtime::item_record> filling;
     auto store_batch = st_.services.db->batch();
     caf::error write_error;
-    auto close_item = [&] {
-      current.index = static_cast<uint32_t>(st_.items.size());
-      store_batch.put(runtime::column::items, runtime::item_key(st_.job.id, current.index),
-                      runtime::encode(current));
-      st_.items.push_back(std::move(current));
-      current = {};
+    auto write_if_full = [&] {
       if (store_batch.size() >= plan_batch_items && !write_error) {
         write_error = st_.services.db->write(store_batch);
         store_batch = st_.services.db->batch();
       }
     };
+    auto close_item = [&](runtime::item_record& current) {
+      current.index = static_cast<uint32_t>(st_.items.size());
+      store_batch.put(runtime::column::items, runtime::item_key(st_.job.id, current.index),
+                      runtime::encode(current));
+      st_.items.push_back(std::move(current));
+      current = {};
+      write_if_full();
+    };
     uint64_t files = 0;
-    auto listed = st_.workspace->for_each_file(st_.job.spec.include, st_.job.spec.exclude,
-                                               [&](std::string_view path) {
-                                                 current.files.emplace_back(path);
-                                                 ++files;
-                                                 if (current.files.size() >= batch_size)
-                                                   close_item();
-                                               });
+    uint64_t skipped = 0;
+    auto listed = st_.workspace->for_each_file(
+      st_.job.spec.include, st_.job.spec.exclude, [&](std::string_view path) {
+        auto tools = st_.filter->tools_for(path);
+        if (tools.empty()) {
+          store_batch.put(runtime::column::skipped, runtime::skipped_key(st_.job.id, path),
+                          st_.filter->skip_reason());
+          ++skipped;
+          write_if_full();
+          return;
+        }
+        const auto batch_size = batch_size_for(tools.front());
+        auto& current = filling[std::move(tools)];
+        current.files.emplace_back(path);
+        ++files;
+        if (current.files.size() >= batch_size)
+          close_item(current);
+      });
     if (listed)
       return listed;
-    if (!current.files.empty())
-      close_item();
+    for (auto& [tools, current] : filling)
+      if (!current.files.empty())
+        close_item(current);
     if (write_error)
       return write_error;
     if (files == 0) {
       std::string globs;
       for (const auto& glob : st_.job.spec.include)
         globs += (globs.empty() ? "" : " ") + glob;
-      return runtime::make_error(runtime::runtime_errc::invalid_argument,
-                                 "no tracked file of " + st_.job.spec.repo + " at "
-                                   + st_.workspace->base_commit().substr(0, 12)
-                                   + " matches the globs '" + globs + "'");
+      const auto where = st_.job.spec.repo + " at " + st_.workspace->base_commit().substr(0, 12);
+      return runtime::make_error(
+        runtime::runtime_errc::invalid_argument,
+        skipped == 0 ? "no tracked file of " + where + " matches the globs '" + globs + "'"
+                     : "no tool takes any of the " + std::to_string(skipped) + " tracked files of "
+                         + where + " that match the globs '" + globs + "': each "
+                         + st_.filter->skip_reason());
     }
     st_.job.state = job_state::running;
     st_.job.base_commit = st_.workspace->base_commit();
     st_.job.worktree = st_.workspace->root();
     st_.job.items_total = st_.items.size();
     st_.job.files_total = files;
+    st_.job.files_skipped = skipped;
     st_.job.updated_unix_ms = runtime::unix_now_ms();
     // The plan counts once the job record says running: a crash before re-plans from scratch.
     store_batch.put(runtime::column::jobs, st_.job.id, runtime::encode(st_.job));
@@ -358,9 +381,15 @@ private:
     if (auto error = st_.services.db->start_flush())
       spdlog::warn("job {}: cannot start a flush of the plan: {}", st_.job.id,
                    runtime::describe(error));
-    spdlog::info("job {}: {} files in {} items at {}", st_.job.id, files, st_.items.size(),
-                 st_.job.base_commit.substr(0, 12));
+    spdlog::info("job {}: {} files in {} items at {}, {} skipped", st_.job.id, files,
+                 st_.items.size(), st_.job.base_commit.substr(0, 12), skipped);
     return caf::none;
+  }
+
+  /// Returns the files per item of items whose first tool is at `position` of the chain.
+  size_t batch_size_for(size_t position) const {
+    return st_.job.spec.batch_size != 0 ? st_.job.spec.batch_size
+                                        : static_cast<size_t>(st_.chain[position].files_per_invocation);
   }
 
   /// Spawns the job's invokers, at most one per item of the `unfinished` ones.
@@ -369,7 +398,7 @@ private:
     for (size_t i = 0; i < count; ++i) {
       auto worker = self_->spawn<caf::detached + caf::monitored>(
         invoker, invoker_setup{st_.services, handle(), st_.workspace->root(), st_.chain,
-                               st_.job.spec.tool_args});
+                               st_.filter, st_.job.spec.tool_args});
       st_.invokers.insert(worker.address());
       st_.invoker_handles.push_back(worker);
     }

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "actors/job_messages.hpp"
 #include "actors/job_services.hpp"
 #include "runtime/job_model.hpp"
+#include "runtime/tool_file_filter.hpp"
 #include "runtime/workspace.hpp"
 
 namespace drover::actors {
@@ -24,6 +26,7 @@ struct coordinator_state {
   runtime::job_record job;
   std::optional<runtime::workspace> workspace;
   std::vector<runtime::tool_manifest> chain;
+  std::shared_ptr<const runtime::tool_file_filter> filter; ///< which tools of `chain` take a file
   std::vector<runtime::item_record> items; ///< by index
   std::deque<uint32_t> pending;            ///< items waiting for a lease
   /// Resume: the store key of the next item record to read (see load_step_items); none once

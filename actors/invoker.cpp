@@ -83,8 +83,6 @@ public:
     st_.result = runtime::item_result{};
     st_.result.index = item.index;
     st_.item_started = steady_clock::now();
-    st_.tool = 0;
-    st_.attempt = 1;
     // A later lease means an earlier run may have left half-done changes: start from base.
     if (item.lease_count > 1)
       restore_then([self = self_] { invoker_logic{self}.hash_and_start(); });
@@ -98,12 +96,20 @@ public:
       auto hash = runtime::hash_file(st_.setup.worktree + "/" + file);
       st_.result.files.push_back({file, hash ? *hash : std::string{}, {}});
     }
+    // The coordinator puts files in an item only with tools that take them; an item planned
+    // before tools' file patterns counted, or with a tool whose manifest changed since, may
+    // hold files that no tool of the chain takes.
+    const auto first = next_tool(0);
+    if (first == st_.setup.chain.size())
+      return fail_item("no tool of the chain takes any of its files: each "
+                       + st_.setup.filter->skip_reason());
+    use_tool(first);
     start_attempt();
   }
 
   void start_attempt() {
     const auto& manifest = st_.setup.chain[st_.tool];
-    auto planned = runtime::invocations(manifest, st_.item.files, st_.setup.worktree,
+    auto planned = runtime::invocations(manifest, st_.tool_files, st_.setup.worktree,
                                         st_.setup.tool_args);
     if (!planned) {
       record_attempt(manifest, "failure", 0, 0, 0, runtime::describe(planned.error()));
@@ -230,29 +236,49 @@ private:
                                    signal, duration_ms, std::move(excerpt)});
   }
 
-  /// Moves on to the next tool of the chain, or fails the item when there is none.
+  /// Returns the position of the first tool of the chain from `from` on that takes a file of
+  /// the item, or the chain's length when none does.
+  size_t next_tool(size_t from) const {
+    while (from < st_.setup.chain.size() && st_.setup.filter->files_for(from, st_.item.files).empty())
+      ++from;
+    return from;
+  }
+
+  /// Makes the tool at `position` the current one, with the files of the item it takes.
+  void use_tool(size_t position) {
+    st_.tool = position;
+    st_.attempt = 1;
+    st_.tool_files = st_.setup.filter->files_for(position, st_.item.files);
+  }
+
+  /// Moves on to the next tool of the chain that takes a file of the item, or fails the item
+  /// when there is none.
   void give_up_on_tool() {
-    const bool has_fallback = st_.tool + 1 < st_.setup.chain.size();
-    restore_then([self = self_, has_fallback] {
+    const auto fallback = next_tool(st_.tool + 1);
+    restore_then([self = self_, fallback] {
       invoker_logic logic{self};
       auto& st = self->state;
-      if (has_fallback) {
+      if (fallback < st.setup.chain.size()) {
         tool_metrics{*st.setup.services.metrics}.count(
           "drover_item_fallbacks_total", "Items moved on to the next tool of their chain.");
-        ++st.tool;
-        st.attempt = 1;
+        logic.use_tool(fallback);
         logic.start_attempt();
         return;
       }
       const auto& last = st.result.attempts.back();
-      st.result.ok = false;
-      st.result.error = "every tool of the chain failed; last: " + last.tool + " " + last.outcome
-                        + (last.outcome == "failure" ? " (exit " + std::to_string(last.exit_code) + ")"
-                                                     : std::string{});
-      for (auto& file : st.result.files)
-        file.hash_after = file.hash_before; // restored
-      logic.report();
+      logic.fail_item("every tool of the chain failed; last: " + last.tool + " " + last.outcome
+                      + (last.outcome == "failure" ? " (exit " + std::to_string(last.exit_code) + ")"
+                                                   : std::string{}));
     });
+  }
+
+  /// Reports the item as failed for `why`, its files as they were at the base.
+  void fail_item(std::string why) {
+    st_.result.ok = false;
+    st_.result.error = std::move(why);
+    for (auto& file : st_.result.files)
+      file.hash_after = file.hash_before; // restored, or never touched
+    report();
   }
 
   void finish_ok() {

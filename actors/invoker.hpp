@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "actors/job_messages.hpp"
 #include "actors/job_services.hpp"
+#include "runtime/tool_file_filter.hpp"
 #include "runtime/tool_manifest.hpp"
 
 namespace drover::actors {
@@ -21,6 +23,9 @@ struct invoker_setup {
   caf::actor coordinator;
   std::string worktree;                      ///< the job's workspace root
   std::vector<runtime::tool_manifest> chain; ///< first choice, then fallbacks
+  /// Which tools of `chain` take which files: a tool is given only the files of the item it
+  /// takes, and is passed over when it takes none.
+  std::shared_ptr<const runtime::tool_file_filter> filter;
   std::vector<std::string> tool_args;        ///< what {args} expands to
 };
 
@@ -31,6 +36,7 @@ struct invoker_state {
   runtime::item_result result;
   std::chrono::steady_clock::time_point item_started;
   size_t tool = 0;    ///< position in the chain
+  std::vector<std::string> tool_files; ///< the files of the item that the current tool takes
   int attempt = 1;    ///< attempt of the current tool
   std::vector<std::vector<std::string>> invocations; ///< argv of each invocation of this attempt
   size_t next_invocation = 0;
@@ -42,8 +48,9 @@ struct invoker_state {
 };
 
 /// Pulls work items from the coordinator one at a time and runs the tool chain on each: the
-/// manifest's invocations in the job's worktree, retries with exponential backoff and jitter
-/// for retryable failures, fallback to the next tool for the rest, files restored to their base
+/// manifest's invocations in the job's worktree over the item's files the tool takes (by its
+/// file patterns), retries with exponential backoff and jitter for retryable failures, fallback
+/// to the next tool that takes some of the files for the rest, files restored to their base
 /// content (by the coordinator, which owns the worktree) before every retry and fallback, and
 /// a result with per-file hashes before and after. Quits when the coordinator says the job is
 /// over. On cancel_atom (the job was cancelled) it stops the process it runs, with neither retry

@@ -35,8 +35,10 @@ void print_job_report(const nlohmann::json& job) {
               joined(job["tools"]).c_str());
   std::printf("  repo    %s at %s\n", job.value("repo", "").c_str(),
               job.value("base_commit", "").substr(0, 12).c_str());
-  std::printf("  files   %llu selected, %llu changed\n  items   %llu total, %llu done, %llu failed\n",
+  std::printf("  files   %llu given to the tools, %llu changed, %llu skipped (taken by no tool)\n"
+              "  items   %llu total, %llu done, %llu failed\n",
               job["files"].value("total", 0ULL), job["files"].value("changed", 0ULL),
+              job["files"].value("skipped", 0ULL),
               job["items"].value("total", 0ULL), job["items"].value("done", 0ULL),
               job["items"].value("failed", 0ULL));
   if (!job.value("message", "").empty())

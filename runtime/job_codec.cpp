@@ -58,7 +58,7 @@ std::string encode(const job_record& record) {
     record.items_done, record.items_failed, record.files_total, record.files_changed,
     builder.CreateString(record.message), builder.CreateString(record.report_path),
     builder.CreateString(record.patch_path), builder.CreateString(record.branch_commit),
-    record.outcome_applied));
+    record.outcome_applied, record.files_skipped));
   return finish(builder);
 }
 
@@ -125,6 +125,7 @@ caf::expected<job_record> decode_job(std::string_view bytes) {
   record.patch_path = read(root->patch_path());
   record.branch_commit = read(root->branch_commit());
   record.outcome_applied = root->outcome_applied();
+  record.files_skipped = root->files_skipped();
   return record;
 }
 

@@ -56,4 +56,10 @@ std::string item_key(const std::string& job_id, uint32_t index) {
   return job_id + "/" + digits;
 }
 
+std::string skipped_key(const std::string& job_id, std::string_view path) {
+  std::string key = job_id + "/";
+  key.append(path);
+  return key;
+}
+
 } // namespace drover::runtime

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace drover::runtime {
@@ -60,8 +61,9 @@ struct job_record {
   uint64_t items_total = 0;
   uint64_t items_done = 0;
   uint64_t items_failed = 0;
-  uint64_t files_total = 0;
+  uint64_t files_total = 0;   ///< files given to the tools (in the job's items)
   uint64_t files_changed = 0;
+  uint64_t files_skipped = 0; ///< selected by the globs but taken by no tool of the chain
   std::string message; ///< why it failed, or a one-line summary
   std::string report_path;
   std::string patch_path;
@@ -111,5 +113,9 @@ struct item_result {
 
 /// Returns the store key of item `index` of job `job_id`: "JOB/00000042" (sorts by index).
 std::string item_key(const std::string& job_id, uint32_t index);
+
+/// Returns the store key (column `skipped`) of the file `path` that job `job_id` skipped:
+/// "JOB/PATH".
+std::string skipped_key(const std::string& job_id, std::string_view path);
 
 } // namespace drover::runtime

@@ -1,6 +1,7 @@
 #include "runtime/job_report.hpp"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "runtime/error.hpp"
@@ -12,12 +13,35 @@ namespace {
 
 constexpr size_t findings_cap = 64U * 1024U;
 
+/// Skipped files listed in the Markdown report per reason; report.json lists every one.
+constexpr size_t markdown_skipped_cap = 1000;
+
 std::string tried_before(const item_result& result) {
   std::string tried;
   for (const auto& attempt : result.attempts)
     if (attempt.tool != result.tool)
       tried += (tried.empty() ? "" : ", ") + attempt.tool + " (" + attempt.outcome + ")";
   return tried;
+}
+
+/// Writes the files that no tool was given, grouped by why.
+void write_skipped(std::ostream& out, const std::vector<job_summary::skipped_file>& skipped) {
+  if (skipped.empty())
+    return;
+  std::map<std::string, std::vector<const std::string*>> by_reason;
+  for (const auto& file : skipped)
+    by_reason[file.reason].push_back(&file.path);
+  out << "\n## Skipped\n\n" << skipped.size()
+      << (skipped.size() == 1 ? " file was" : " files were")
+      << " selected by the globs but given to no tool.\n";
+  for (const auto& [reason, paths] : by_reason) {
+    out << "\nEach " << reason << ":\n\n";
+    const auto listed = std::min(paths.size(), markdown_skipped_cap);
+    for (size_t i = 0; i < listed; ++i)
+      out << "- `" << *paths[i] << "`\n";
+    if (listed < paths.size())
+      out << "- ... and " << paths.size() - listed << " more (report.json lists every one)\n";
+  }
 }
 
 } // namespace
@@ -68,6 +92,12 @@ caf::expected<job_summary> summarize_job(const store& db, const std::string& job
     return scanned;
   if (decode_error)
     return decode_error;
+  const auto prefix = job_id + "/";
+  if (auto error = db.scan(column::skipped, prefix, [&](std::string_view key, std::string_view value) {
+        summary.skipped.push_back({std::string{key.substr(prefix.size())}, std::string{value}});
+        return true;
+      }))
+    return error;
   std::sort(summary.changes.begin(), summary.changes.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });
   return summary;
@@ -94,7 +124,7 @@ nlohmann::json to_json(const job_record& job) {
     {"updated_unix_ms", job.updated_unix_ms},
     {"finished_unix_ms", job.finished_unix_ms},
     {"items", {{"total", job.items_total}, {"done", job.items_done}, {"failed", job.items_failed}}},
-    {"files", {{"total", job.files_total}, {"changed", job.files_changed}}},
+    {"files", {{"total", job.files_total}, {"changed", job.files_changed}, {"skipped", job.files_skipped}}},
     {"message", job.message},
     {"report", job.report_path},
     {"patch", job.patch_path},
@@ -125,6 +155,9 @@ nlohmann::json to_json(const job_summary& summary) {
                        {"hash_before", change.hash_before},
                        {"hash_after", change.hash_after},
                        {"tried_first", change.tried_first}});
+  auto& skipped = json["skipped"] = nlohmann::json::array();
+  for (const auto& file : summary.skipped)
+    skipped.push_back({{"path", file.path}, {"reason", file.reason}});
   json["findings"] = summary.findings;
   return json;
 }
@@ -136,7 +169,8 @@ std::string to_markdown(const job_summary& summary) {
       << "- repository: `" << job.spec.repo << "` at `" << job.base_commit << "`\n"
       << "- mode: " << to_string(job.spec.mode) << "\n"
       << "- state: " << to_string(job.state) << "\n"
-      << "- files: " << job.files_total << " selected, " << job.files_changed << " changed\n"
+      << "- files: " << job.files_total << " given to the tools, " << job.files_changed
+      << " changed, " << job.files_skipped << " skipped (taken by no tool)\n"
       << "- items: " << job.items_total << " (" << job.items_done << " done, " << job.items_failed
       << " failed)\n\n";
   if (!job.spec.capability.empty()) {
@@ -171,6 +205,7 @@ std::string to_markdown(const job_summary& summary) {
         out << "\n```\n" << failure.stderr_excerpt << "\n```\n";
     }
   }
+  write_skipped(out, summary.skipped);
   if (!summary.findings.empty())
     out << "\n## Findings\n\n```\n" << summary.findings << "\n```\n";
   return out.str();

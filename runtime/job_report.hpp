@@ -35,18 +35,24 @@ struct job_summary {
     std::string hash_after;
     std::string tried_first; ///< tools attempted before the one kept, with their outcomes
   };
+  struct skipped_file {
+    std::string path;
+    std::string reason; ///< why no tool of the chain was given the file
+  };
 
   job_record job;
   std::map<std::string, tool_stats> tools;
   std::vector<failure> failures;
   std::vector<change> changes; ///< files whose content changed, in path order
+  std::vector<skipped_file> skipped; ///< files given to no tool, in path order
   std::string findings;        ///< findings of read-only tools, concatenated (capped)
 };
 
 /// Reads job `job_id` and its results from `db`. Fails with not_found for an unknown job.
 caf::expected<job_summary> summarize_job(const store& db, const std::string& job_id);
 
-/// Returns the summary as JSON: the job record, per-tool stats, failures, changes.
+/// Returns the summary as JSON: the job record, per-tool stats, failures, changes, skipped
+/// files.
 nlohmann::json to_json(const job_summary& summary);
 
 /// Returns the job record alone as JSON.

@@ -12,8 +12,8 @@ namespace drover::runtime {
 
 namespace {
 
-constexpr column all_columns[] = {column::meta,    column::jobs,       column::items, column::results,
-                                  column::tools,   column::tool_stats, column::audit};
+constexpr column all_columns[] = {column::meta,  column::jobs,       column::items, column::results,
+                                  column::tools, column::tool_stats, column::audit, column::skipped};
 
 /// Converts a RocksDB status, keeping "not found", "locked" and "corrupt" apart from I/O errors.
 caf::error to_error(const rocksdb::Status& status, const std::string& what) {
@@ -48,6 +48,7 @@ std::string to_string(column kind) {
     case column::tools: return "tools";
     case column::tool_stats: return "tool_stats";
     case column::audit: return "audit";
+    case column::skipped: return "skipped";
   }
   return "unknown";
 }

@@ -17,8 +17,9 @@ class WriteBatch;
 
 namespace drover::runtime {
 
-/// The record kinds of the store, one RocksDB column family each.
-enum class column { meta, jobs, items, results, tools, tool_stats, audit };
+/// The record kinds of the store, one RocksDB column family each. `skipped`: the files a job
+/// selected but gave to no tool (key: job id / path, value: why).
+enum class column { meta, jobs, items, results, tools, tool_stats, audit, skipped };
 
 /// Returns the column family name of `kind`, e.g. "tool_stats".
 std::string to_string(column kind);

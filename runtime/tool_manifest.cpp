@@ -9,6 +9,7 @@
 
 #include "runtime/detail/regex.hpp"
 #include "runtime/error.hpp"
+#include "runtime/glob.hpp"
 #include "runtime/yaml_field_reader.hpp"
 
 namespace drover::runtime {
@@ -46,8 +47,9 @@ bool is_env_name(const std::string& text) {
          && std::all_of(text.begin(), text.end(), [&](char c) { return upper(c) || made_of({c}, true, "_"); });
 }
 
+/// Jobs match file_patterns against repository-relative paths: a pattern must compile there.
 bool is_relative_glob(const std::string& text) {
-  return text[0] != '/';
+  return text[0] != '/' && static_cast<bool>(glob::parse(text));
 }
 
 /// Returns the placeholders in `text`: "{" lowercase letters or '_' "}". Anything else in braces

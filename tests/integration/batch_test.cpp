@@ -33,12 +33,20 @@ exit_codes: {success: [0], findings: [1]})");
     write_tool("breaks", R"(argv: [sh, -c, "echo broken > \"$1\"; echo it failed >&2; exit 3", sh, "{file}", "{args}"]
 files_per_invocation: 1
 retry: {attempts: 1})");
+    write_tool("txt-codemod", R"(argv: [drover, codemod, "{args}", "--", "{files}"])", "['*.txt']");
+    write_tool("md-mark", R"(argv: [sh, -c, 'for f; do echo md-mark >> "$f"; done', sh, "{files}"])", "['*.md']");
+    write_tool("txt-mark", R"(argv: [sh, -c, 'for f; do echo txt-mark >> "$f"; done', sh, "{files}"])", "['**/*.txt']");
   }
 
-  void write_tool(const std::string& id, const std::string& body) {
+  void write_tool(const std::string& id, const std::string& body, const std::string& patterns = "['**/*']") {
     write_file(dir_ / ("tools/" + id + ".yaml"),
-               "id: " + id + "\nversion: '1'\ndescription: test tool " + id +
-                 "\ncapabilities: [fix]\nlanguages: []\nfile_patterns: ['**/*']\nside_effect: writes-files\n" + body + "\n");
+               "id: " + id + "\nversion: '1'\ndescription: test tool " + id + "\ncapabilities: [fix]\nlanguages: []\n"
+                 "file_patterns: " + patterns + "\nside_effect: writes-files\n" + body + "\n");
+  }
+
+  /// Returns the content of `path` on the branch of job `job`.
+  std::string on_branch(const nlohmann::json& job, const std::string& path) {
+    return git(dir_ / "repo", {"show", "drover/" + job["id"].get<std::string>() + ":" + path});
   }
 
   /// Runs drover batch with `args`; returns the exit status.
@@ -117,6 +125,48 @@ TEST_F(BatchTest, FallsBackToTheNextToolAndRevertsWhatTheFailedOneWrote) {
     << "what the failed tool wrote must be reverted before the fallback ran";
 }
 
+TEST_F(BatchTest, FilesThatNoPatternOfTheToolMatchesAreLeftAloneAndReportedAsSkipped) {
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "**/*", "--tool", "txt-codemod", "--mode", "branch", "--",
+                   "--literal", "old_call(", "--to", "new_call("}),
+            0)
+    << out_ << err_;
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
+  EXPECT_EQ(job["files"]["total"], 2);
+  EXPECT_EQ(job["files"]["changed"], 2);
+  EXPECT_EQ(job["files"]["skipped"], 2);
+  EXPECT_EQ(on_branch(job, "a/one.txt"), "new_call(1)\n");
+  EXPECT_EQ(on_branch(job, "b/three.md"), "old_call(3)\n") << "a file the tool's patterns do not match was changed";
+  EXPECT_EQ(read_file(job["patch"]).find("three.md"), std::string::npos);
+  ASSERT_EQ(job["skipped"].size(), 2U) << job.dump(2);
+  EXPECT_EQ(job["skipped"][0]["path"], ".gitignore");
+  EXPECT_EQ(job["skipped"][1]["path"], "b/three.md");
+  EXPECT_EQ(job["skipped"][1]["reason"], "matches no file pattern of txt-codemod (*.txt)");
+  const auto report = read_file(job["report"]);
+  EXPECT_NE(report.find("## Skipped"), std::string::npos) << report;
+  EXPECT_NE(report.find("- `b/three.md`"), std::string::npos) << report;
+  EXPECT_NE(report.find("2 given to the tools, 2 changed, 2 skipped"), std::string::npos) << report;
+}
+
+TEST_F(BatchTest, AChainGivesEachFileOnlyToTheToolsWhosePatternsMatchIt) {
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "**/*", "--tool", "md-mark", "--tool", "txt-mark",
+                   "--mode", "branch"}),
+            0)
+    << out_ << err_;
+  const auto job = last_job();
+  EXPECT_EQ(job["state"], "succeeded") << job.dump(2);
+  EXPECT_EQ(on_branch(job, "b/three.md"), "old_call(3)\nmd-mark\n");
+  EXPECT_EQ(on_branch(job, "a/one.txt"), "old_call(1)\ntxt-mark\n");
+  EXPECT_EQ(on_branch(job, "a/two.txt"), "old_call(2)\nkeep\ntxt-mark\n");
+  ASSERT_EQ(job["changes"].size(), 3U) << job.dump(2);
+  EXPECT_EQ(job["changes"][0]["tool"], "txt-mark");
+  EXPECT_EQ(job["changes"][2]["path"], "b/three.md");
+  EXPECT_EQ(job["changes"][2]["tool"], "md-mark");
+  ASSERT_EQ(job["skipped"].size(), 1U) << job.dump(2);
+  EXPECT_EQ(job["skipped"][0]["path"], ".gitignore");
+  EXPECT_EQ(job["skipped"][0]["reason"], "matches no file pattern of md-mark (*.md); txt-mark (**/*.txt)");
+}
+
 TEST_F(BatchTest, ReportsAToolThatFailsWithItsStderr) {
   EXPECT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/one.txt", "--tool", "breaks"}), 1);
   const auto job = last_job();
@@ -152,6 +202,8 @@ TEST_F(BatchTest, BadInputEndsWithAClearMessageAndAJobRecord) {
     {{"--repo", dir_ / "repo", "--glob", "nothing/**", "--tool", "drover-codemod"}, "matches the globs"},
     {{"--repo", dir_.path(), "--glob", "**", "--tool", "drover-codemod"}, "not"},
     {{"--repo", dir_ / "repo", "--glob", "**", "--tool", "no-such-tool"}, "unknown tool 'no-such-tool'"},
+    {{"--repo", dir_ / "repo", "--glob", "b/*", "--tool", "txt-codemod"},
+     "no tool takes any of the 1 tracked files of " + dir_ / "repo"},
   };
   for (const auto& bad : cases) {
     EXPECT_EQ(batch(bad.args), 1) << bad.message;

@@ -190,6 +190,8 @@ TEST(ToolManifestTest, RejectsBadFieldsNamingFileFieldAndExpectation) {
      {line_of("description") + ": description: expected a non-empty description, got nothing"}},
     {"absolute pattern", manifest_text({{"file_patterns", "[/src/*.cpp]"}}),
      {"file_patterns[0]: expected globs relative to the repository"}},
+    {"pattern that is no glob", manifest_text({{"file_patterns", "[\"*.cpp\", \"*.[ch\"]"}}),
+     {"file_patterns[1]: expected globs relative to the repository", "got '*.[ch'"}},
     {"invalid YAML", "id: [unclosed\n", {"tools/sample.yaml:", "invalid YAML"}},
     {"not a mapping", "- id\n- version\n", {"tools/sample.yaml: expected a mapping of manifest fields", "got a list"}},
     {"empty document", "", {"tools/sample.yaml: expected a mapping of manifest fields", "got nothing"}},
