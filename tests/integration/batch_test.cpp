@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/detail/git.hpp"
 #include "tests/testing/drover_process.hpp"
 #include "tests/testing/git_repo.hpp"
 #include "tests/testing/temp_dir.hpp"
@@ -108,6 +109,35 @@ TEST_F(BatchTest, ApplyWritesTheCheckoutAndRefusesDirtyFiles) {
     << out_ << err_;
   EXPECT_EQ(read_file(dir_ / "repo/a/one.txt"), "new_call(1)\n");
   EXPECT_EQ(read_file(dir_ / "repo/b/three.md"), "old_call(3)\n");
+}
+
+TEST_F(BatchTest, ApplyOntoACheckoutThatMovedOnPlacesTheChangesByTheirContext) {
+  const std::string lines = "2\n3\n4\n5\n6\n7\n8\n";
+  const auto commit = [this](const std::string& message) {
+    git(dir_ / "repo", {"-c", "user.name=Test", "-c", "user.email=test@localhost", "commit", "-qam", message});
+    return runtime::detail::trim_newlines(git(dir_ / "repo", {"rev-parse", "HEAD"}));
+  };
+  write_file(dir_ / "repo/a/two.txt", "old_call(2)\n" + lines + "last\n");
+  const auto job_base = commit("longer");
+  // Committed after the job's base: copying the job's version of the file would undo it.
+  write_file(dir_ / "repo/a/two.txt", "old_call(2)\n" + lines + "last, edited later\n");
+  commit("later");
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--base", job_base, "--glob", "a/*.txt", "--tool", "drover-codemod",
+                   "--mode", "apply", "--", "--literal", "old_call(", "--to", "new_call("}),
+            0)
+    << out_ << err_;
+  EXPECT_EQ(read_file(dir_ / "repo/a/two.txt"), "new_call(2)\n" + lines + "last, edited later\n");
+  EXPECT_EQ(read_file(dir_ / "repo/a/one.txt"), "new_call(1)\n");
+}
+
+TEST_F(BatchTest, ApplyCarriesFilesAToolAddedBesideItsOwn) {
+  write_tool("adds-notes", R"(argv: [sh, -c, 'for f; do echo edited >> "$f"; echo note > "$f.note"; done', sh, "{files}"])",
+             "['**/*.txt']");
+  ASSERT_EQ(batch({"--repo", dir_ / "repo", "--glob", "a/*.txt", "--tool", "adds-notes", "--mode", "apply"}), 0)
+    << out_ << err_;
+  EXPECT_EQ(read_file(dir_ / "repo/a/one.txt"), "old_call(1)\nedited\n");
+  EXPECT_EQ(read_file(dir_ / "repo/a/one.txt.note"), "note\n");
+  EXPECT_EQ(read_file(dir_ / "repo/a/two.txt.note"), "note\n");
 }
 
 TEST_F(BatchTest, FallsBackToTheNextToolAndRevertsWhatTheFailedOneWrote) {
