@@ -553,6 +553,8 @@ score_factors tool_index::explain(const entry& tool, const query_plan& plan) con
 std::vector<ranked_tool> tool_index::rank(const search_request& request, const std::vector<std::string>& terms,
                                           const corpus_stats& corpus, int64_t now_ms) const {
   std::vector<std::pair<double, uint32_t>> best; // (relevance x prior, slot), passing the filters
+  if (request.limit == 0)
+    return {};
   if (terms.empty()) {
     for (uint32_t slot = 0; slot < tools_.size(); ++slot)
       if (passes(tools_[slot], request.filters))

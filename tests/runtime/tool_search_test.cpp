@@ -134,6 +134,12 @@ TEST(ToolIndex, RepeatedFailuresDropARankAndDecayLetsItRecover) {
   EXPECT_THAT(ids(run(index, request, start + 10 * 3'600'000)), ElementsAre("alpha", "gamma"));
 }
 
+TEST(ToolIndex, ALimitOfZeroFindsNothing) {
+  const auto index = tiny_catalog();
+  EXPECT_TRUE(run(index, {"python", {}, 0}).empty());
+  EXPECT_TRUE(run(index, {"", {}, 0}).empty());
+}
+
 TEST(ToolIndex, ShardsWithMergedStatisticsRankAsOneIndex) {
   const auto whole = tiny_catalog();
   tool_index first;
