@@ -105,6 +105,12 @@ size_t files_in_patch(std::string_view patch) {
   return count;
 }
 
+/// Returns the refusal of an apply over files with uncommitted changes, listed in `dirty`.
+caf::error uncommitted_changes(const std::string& repo, const std::string& dirty) {
+  return make_error(runtime_errc::invalid_argument,
+                    "refusing to apply: files the job changed have uncommitted changes in " + repo + ":\n" + dirty);
+}
+
 /// Applies the patch to the user's checkout with `git apply`, which checks every hunk before it
 /// writes anything, unless it was applied before a crash.
 caf::error apply_patch(const job_summary& summary, const std::set<std::string>& uncommitted,
@@ -117,8 +123,7 @@ caf::error apply_patch(const job_summary& summary, const std::set<std::string>& 
   if (!dirty.empty()) {
     if (detail::run_git({"apply", "--reverse", "--check", patch_path}, repo))
       return caf::none; // applied before a crash
-    return make_error(runtime_errc::invalid_argument,
-                      "refusing to apply: files the job changed have uncommitted changes in " + repo + ":\n" + dirty);
+    return uncommitted_changes(repo, dirty);
   }
   if (auto applied = detail::run_git({"apply", patch_path}, repo); !applied)
     return make_error(runtime_errc::git_failed,
@@ -162,8 +167,7 @@ caf::error apply_to_checkout(const job_summary& summary, const workspace& work, 
       to_write.push_back(&change);
   }
   if (!dirty.empty())
-    return make_error(runtime_errc::invalid_argument,
-                      "refusing to apply: files the job changed have uncommitted changes in " + repo + ":\n" + dirty);
+    return uncommitted_changes(repo, dirty);
   if (!not_copyable.empty()) {
     if (written_before == 0)
       return apply_patch(summary, *uncommitted, patch_path);
