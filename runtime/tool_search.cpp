@@ -279,7 +279,7 @@ void tool_index::put(tool_manifest manifest) {
   std::vector<std::pair<uint32_t, uint8_t>> occurrences;
   for (size_t field = 0; field < search_field_count; ++field) {
     for (const auto& term : fields[field])
-      occurrences.emplace_back(term_ids_.try_emplace(term, static_cast<uint32_t>(term_ids_.size())).first->second,
+      occurrences.emplace_back(term_numbers_.number(term),
                                static_cast<uint8_t>(field));
     tool.lengths[field] = static_cast<uint16_t>(std::min<size_t>(fields[field].size(), UINT16_MAX));
     total_length_[field] += tool.lengths[field];
@@ -293,8 +293,8 @@ void tool_index::put(tool_manifest manifest) {
     if (count < UINT16_MAX)
       ++count;
   }
-  if (postings_.size() < term_ids_.size())
-    postings_.resize(term_ids_.size());
+  if (postings_.size() < term_numbers_.size())
+    postings_.resize(term_numbers_.size());
   // The tool's terms share its lengths, and most occur once in the same field: a few
   // signatures serve them all.
   std::vector<std::pair<field_counts, uint32_t>> numbered;
@@ -521,14 +521,14 @@ tool_index::query_plan tool_index::plan(const std::vector<std::string>& query_te
   plan.params = &params_;
   plan.average_lengths = average_lengths(corpus);
   for (auto& text : unique(query_terms)) {
-    auto term_id = term_ids_.find(text);
-    if (term_id == term_ids_.end())
+    const auto term_id = term_numbers_.find(text);
+    if (!term_id)
       continue;
-    const auto& list = postings_[term_id->second];
+    const auto& list = postings_[*term_id];
     const double term_idf = idf(corpus, text);
     // The largest count in the shortest field any of its postings has bounds their weights.
     const double bound = plan.saturated(term_idf, plan.weighted(list.max_count, list.min_length));
-    plan.terms.push_back({std::move(text), term_id->second, &list, term_idf, bound});
+    plan.terms.push_back({std::move(text), *term_id, &list, term_idf, bound});
   }
   return plan;
 }
@@ -692,8 +692,8 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
 }
 
 const tool_index::posting_list* tool_index::postings_of(const std::string& term) const {
-  auto term_id = term_ids_.find(term);
-  return term_id == term_ids_.end() ? nullptr : &postings_[term_id->second];
+  const auto term_id = term_numbers_.find(term);
+  return term_id ? &postings_[*term_id] : nullptr;
 }
 
 const tool_index::field_counts* tool_index::counts_of(const entry& tool, uint32_t term_id) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/detail/string_numbers.hpp"
 #include "runtime/glob.hpp"
 
 #include "runtime/tool_manifest.hpp"
@@ -277,7 +278,7 @@ private:
   std::vector<std::string> ids_;
   std::vector<uint64_t> id_prefixes_;
   std::unordered_map<std::string, uint32_t> slots_;
-  std::unordered_map<std::string, uint32_t> term_ids_; ///< every term ever indexed, numbered
+  detail::string_numbers term_numbers_; ///< every term ever indexed
   std::vector<posting_list> postings_;                 ///< by term id
   std::vector<signature> signatures_;                  ///< by number
   std::unordered_map<signature, uint32_t, signature_hash> signature_numbers_;
