@@ -258,18 +258,16 @@ std::vector<search_hit> search_shards(const std::vector<tool_index>& shards, con
 }
 
 void tool_index::put(tool_manifest manifest) {
-  auto [slot, added] = slots_.try_emplace(manifest.id, static_cast<uint32_t>(tools_.size()));
-  if (added) {
+  const uint32_t id = slots_.number(manifest.id);
+  if (id == tools_.size()) { // new
     tools_.emplace_back();
-    ids_.push_back(manifest.id);
     id_prefixes_.push_back(prefix_key(manifest.id));
     stats_.emplace_back();
     accumulated_.push_back(0);
     filtered_.push_back(0);
   } else {
-    unindex(slot->second);
+    unindex(id);
   }
-  const uint32_t id = slot->second;
   entry& tool = tools_[id];
   const std::array<std::vector<std::string>, search_field_count> fields{
     terms_of({manifest.id}), terms_of({manifest.description}), terms_of(manifest.capabilities),
@@ -350,8 +348,8 @@ uint32_t tool_index::signature_of(const field_counts& counts, const field_counts
 }
 
 const tool_manifest* tool_index::find(const std::string& id) const {
-  auto found = slots_.find(id);
-  return found == slots_.end() ? nullptr : tools_[found->second].manifest.get();
+  const auto slot = slots_.find(id);
+  return slot ? tools_[*slot].manifest.get() : nullptr;
 }
 
 std::vector<tool_manifest> tool_index::list() const {
@@ -364,7 +362,7 @@ std::vector<tool_manifest> tool_index::list() const {
 
 const tool_stats& tool_index::record_outcome(const std::string& id, bool ok, int64_t latency_ms,
                                              int64_t now_ms) {
-  auto& stats = stats_[slots_.at(id)];
+  auto& stats = stats_[slots_.find(id).value()];
   if (!stats)
     stats = std::make_unique<tool_stats>();
   stats->record(ok, latency_ms, now_ms, params_.prior);
@@ -373,10 +371,9 @@ const tool_stats& tool_index::record_outcome(const std::string& id, bool ok, int
 }
 
 void tool_index::set_stats(const std::string& id, tool_stats stats) {
-  if (auto found = slots_.find(id); found != slots_.end())
-  {
+  if (const auto slot = slots_.find(id)) {
     raise_prior_bound(stats);
-    stats_[found->second] = std::make_unique<tool_stats>(std::move(stats));
+    stats_[*slot] = std::make_unique<tool_stats>(std::move(stats));
   }
 }
 
@@ -391,27 +388,25 @@ void tool_index::raise_prior_bound(const tool_stats& stats) {
 }
 
 const tool_stats* tool_index::stats(const std::string& id) const {
-  auto found = slots_.find(id);
-  return found == slots_.end() ? nullptr : stats_[found->second].get();
+  const auto slot = slots_.find(id);
+  return slot ? stats_[*slot].get() : nullptr;
 }
 
 void tool_index::set_availability(const std::string& id, tool_availability availability) {
-  if (auto found = slots_.find(id); found != slots_.end())
-    tools_[found->second].availability = std::move(availability);
+  if (const auto slot = slots_.find(id))
+    tools_[*slot].availability = std::move(availability);
 }
 
 const tool_availability* tool_index::availability(const std::string& id) const {
-  auto found = slots_.find(id);
-  return found == slots_.end() || !tools_[found->second].availability
-           ? nullptr
-           : &*tools_[found->second].availability;
+  const auto slot = slots_.find(id);
+  return slot && tools_[*slot].availability ? &*tools_[*slot].availability : nullptr;
 }
 
 std::optional<search_hit> tool_index::describe(const std::string& id, int64_t now_ms) const {
-  auto found = slots_.find(id);
-  if (found == slots_.end())
+  const auto slot = slots_.find(id);
+  if (!slot)
     return std::nullopt;
-  return hit(found->second, nullptr, now_ms);
+  return hit(*slot, nullptr, now_ms);
 }
 
 search_hit tool_index::hit(uint32_t slot, const query_plan* query, int64_t now_ms) const {
@@ -564,7 +559,7 @@ std::vector<ranked_tool> tool_index::rank(const search_request& request, const s
   }
   std::vector<ranked_tool> ranked;
   for (const auto& [score, slot] : best)
-    ranked.push_back({score, ids_[slot], slot});
+    ranked.push_back({score, slots_.text(slot), slot});
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return ranks_before(a, b); });
   return ranked;
 }
@@ -592,7 +587,7 @@ void tool_index::keep_best(std::vector<std::pair<double, uint32_t>>& best, size_
       return a.first > b.first;
     if (id_prefixes_[a.second] != id_prefixes_[b.second])
       return id_prefixes_[a.second] < id_prefixes_[b.second];
-    return ids_[a.second] < ids_[b.second];
+    return slots_.text(a.second) < slots_.text(b.second);
   };
   if (best.size() < limit) {
     best.push_back(candidate);

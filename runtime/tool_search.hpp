@@ -274,10 +274,10 @@ private:
   /// Each slot's recorded outcomes, null until one is recorded: apart from tools_, so that
   /// ranking the many tools a common term touches reads a few bytes per tool, not an entry.
   std::vector<std::unique_ptr<tool_stats>> stats_;
-  /// Each slot's tool id and its first 8 bytes as a number, to break ties between equal scores.
-  std::vector<std::string> ids_;
+  detail::string_numbers slots_; ///< each tool id's slot in tools_
+  /// Each slot's tool id's first 8 bytes as a number, to break ties between equal scores
+  /// without reading the id.
   std::vector<uint64_t> id_prefixes_;
-  std::unordered_map<std::string, uint32_t> slots_;
   detail::string_numbers term_numbers_; ///< every term ever indexed
   std::vector<posting_list> postings_;                 ///< by term id
   std::vector<signature> signatures_;                  ///< by number

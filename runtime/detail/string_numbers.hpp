@@ -12,7 +12,7 @@ namespace drover::runtime::detail {
 /// hash table of numbers (linear probing, a power of two in size, at most half full) over the
 /// strings kept in one vector. A lookup reads one slot array and one string, where
 /// std::unordered_map reads a bucket, a node and divides by a prime: the tool index numbers a
-/// hundred thousand tools' terms this way (bench/tool_search_bench).
+/// hundred thousand tools and their terms this way (bench/tool_search_bench).
 class string_numbers {
 public:
   /// Returns the number of `text`, numbering it if new.
@@ -20,6 +20,9 @@ public:
 
   /// Returns the number of `text`, if it has one.
   std::optional<uint32_t> find(std::string_view text) const;
+
+  /// Returns the string numbered `number` (less than size()).
+  const std::string& text(uint32_t number) const { return strings_[number]; }
 
   /// Returns how many strings are numbered.
   size_t size() const { return strings_.size(); }

@@ -21,6 +21,8 @@ TEST(StringNumbersTest, NumbersInFirstSeenOrderAndFindsThemAgainAcrossGrowth) {
   EXPECT_EQ(numbers.find(""), 2U);
   EXPECT_EQ(numbers.find("w9999"), 9'999U);
   EXPECT_FALSE(numbers.find("w10000"));
+  EXPECT_EQ(numbers.text(1), "lint");
+  EXPECT_EQ(numbers.text(9'999), "w9999");
 }
 
 } // namespace
