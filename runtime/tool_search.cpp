@@ -675,9 +675,11 @@ std::vector<std::pair<double, uint32_t>> tool_index::accumulate(const search_req
           keep_score(accumulated_[id] * prior(id, now_ms, nullptr));
     }
   }
+  // No tool whose relevance at the highest prior stays below the threshold can be in the top k.
+  const double floor = threshold();
   std::vector<std::pair<double, uint32_t>> best;
   for (auto id : touched_) {
-    if (filtered_[id] > 0)
+    if (filtered_[id] > 0 && accumulated_[id] * prior_bound_ >= floor)
       keep_best(best, request.limit, {accumulated_[id] * prior(id, now_ms, nullptr), id});
     accumulated_[id] = 0;
     filtered_[id] = 0;
