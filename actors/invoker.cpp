@@ -1,5 +1,6 @@
 #include "actors/invoker.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <caf/actor_cast.hpp>
@@ -239,7 +240,10 @@ private:
   /// Returns the position of the first tool of the chain from `from` on that takes a file of
   /// the item, or the chain's length when none does.
   size_t next_tool(size_t from) const {
-    while (from < st_.setup.chain.size() && st_.setup.filter->files_for(from, st_.item.files).empty())
+    const auto& filter = *st_.setup.filter;
+    const auto& files = st_.item.files;
+    while (from < st_.setup.chain.size()
+           && std::none_of(files.begin(), files.end(), [&](const auto& file) { return filter.takes(from, file); }))
       ++from;
     return from;
   }
