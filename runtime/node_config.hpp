@@ -36,6 +36,17 @@ struct node_config {
   /// batch` or `drover tools`) does not probe the whole catalog in the background.
   bool background_probes = true;
   std::string tools_dir;  ///< extra tool manifests (*.yaml), or empty
+  /// Cluster: members to join through (tcp://HOST:PORT each); empty starts a cluster of one.
+  std::vector<std::string> join;
+  /// The endpoint other members reach this node at (tcp://HOST:PORT); empty means the bound
+  /// `listen` endpoint, which must then not be a wildcard host.
+  std::string advertise;
+  /// A directory written by `drover keys generate` (CurveZMQ keys and the allow-list); empty
+  /// runs without encryption, which only a loopback `listen` allows.
+  std::string keys_dir;
+  unsigned heartbeat_interval_ms = 250; ///< how often a node pings each member
+  /// A member silent this long is declared dead (suspect after half of it).
+  unsigned suspicion_timeout_ms = 2000;
 };
 
 /// A node_config plus, for each key, where its value came from.
@@ -54,6 +65,10 @@ struct config_inputs {
 /// The configuration keys, in the order `drover config show` prints them.
 std::vector<std::string> config_keys();
 
+/// Returns true for a key holding a list (`join`): comma-separated in a variable or a flag,
+/// which may also be repeated; a YAML sequence or a comma-separated string in the file.
+bool is_list_key(const std::string& key);
+
 /// Returns the environment variable that sets `key` (DROVER_ + upper case key).
 std::string env_name(const std::string& key);
 
@@ -63,10 +78,16 @@ std::string flag_name(const std::string& key);
 /// Returns the text form of `key`'s value in `config`.
 std::string value_of(const node_config& config, const std::string& key);
 
-/// Resolves the configuration; an unknown key or a bad value fails with
-/// runtime_errc::invalid_config naming the source (file, variable or flag), the key and what
-/// was expected.
+/// Resolves the configuration; an unknown key, a bad value or values that contradict each other
+/// (suspicion_timeout_ms below 4 x heartbeat_interval_ms) fail with runtime_errc::invalid_config
+/// naming the source (file, variable or flag), the key and what was expected.
 caf::expected<resolved_config> resolve_config(const config_inputs& inputs);
+
+/// Checks what ties the cluster keys to `listen`, as a node checks it on start: a `listen` host
+/// other than loopback (127.x, localhost, ::1) requires `keys_dir` (CurveZMQ), and a wildcard
+/// `listen` host (0.0.0.0, *, ::) requires `advertise`. Fails with runtime_errc::invalid_config
+/// naming the keys, their values and where they came from.
+caf::error check_cluster_endpoints(const resolved_config& resolved);
 
 /// Reads a variable of this process's environment.
 std::optional<std::string> process_env(const std::string& name);
