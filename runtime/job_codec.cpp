@@ -72,19 +72,7 @@ std::string encode(const item_record& record) {
 
 std::string encode(const item_result& result) {
   builder_t builder{512};
-  std::vector<flatbuffers::Offset<fb::FileResult>> files;
-  for (const auto& file : result.files)
-    files.push_back(fb::CreateFileResultDirect(builder, file.path.c_str(), file.hash_before.c_str(),
-                                               file.hash_after.c_str()));
-  std::vector<flatbuffers::Offset<fb::ToolAttempt>> attempts;
-  for (const auto& attempt : result.attempts)
-    attempts.push_back(fb::CreateToolAttemptDirect(
-      builder, attempt.tool.c_str(), attempt.version.c_str(), attempt.outcome.c_str(),
-      attempt.exit_code, attempt.signal, attempt.duration_ms, attempt.stderr_excerpt.c_str()));
-  builder.Finish(fb::CreateItemResultDirect(builder, result.index, result.ok, result.tool.c_str(),
-                                            result.tool_version.c_str(), result.duration_ms, &files,
-                                            result.findings.c_str(), &attempts,
-                                            result.error.c_str()));
+  builder.Finish(build_item_result(builder, result));
   return finish(builder);
 }
 
@@ -143,22 +131,49 @@ caf::expected<item_result> decode_result(std::string_view bytes) {
   const auto* root = verified_root<fb::ItemResult>(aligned);
   if (root == nullptr)
     return corrupt("item result");
+  return read_item_result(root);
+}
+
+flatbuffers::Offset<fb::ItemResult> build_item_result(builder_t& builder,
+                                                      const item_result& result) {
+  std::vector<flatbuffers::Offset<fb::FileResult>> files;
+  for (const auto& file : result.files)
+    files.push_back(fb::CreateFileResult(builder, builder.CreateString(file.path),
+                                         builder.CreateString(file.hash_before),
+                                         builder.CreateString(file.hash_after)));
+  std::vector<flatbuffers::Offset<fb::ToolAttempt>> attempts;
+  for (const auto& attempt : result.attempts)
+    attempts.push_back(fb::CreateToolAttempt(
+      builder, builder.CreateString(attempt.tool), builder.CreateString(attempt.version),
+      builder.CreateString(attempt.outcome), attempt.exit_code, attempt.signal,
+      attempt.duration_ms, builder.CreateString(attempt.stderr_excerpt)));
+  return fb::CreateItemResult(builder, result.index, result.ok, builder.CreateString(result.tool),
+                              builder.CreateString(result.tool_version), result.duration_ms,
+                              builder.CreateVector(files), builder.CreateString(result.findings),
+                              builder.CreateVector(attempts), builder.CreateString(result.error),
+                              builder.CreateString(result.node));
+}
+
+item_result read_item_result(const fb::ItemResult* table) {
   item_result result;
-  result.index = root->index();
-  result.ok = root->ok();
-  result.tool = read(root->tool());
-  result.tool_version = read(root->tool_version());
-  result.duration_ms = root->duration_ms();
-  if (root->files() != nullptr)
-    for (const auto* file : *root->files())
+  if (table == nullptr)
+    return result;
+  result.index = table->index();
+  result.ok = table->ok();
+  result.tool = read(table->tool());
+  result.tool_version = read(table->tool_version());
+  result.duration_ms = table->duration_ms();
+  if (table->files() != nullptr)
+    for (const auto* file : *table->files())
       result.files.push_back({read(file->path()), read(file->hash_before()), read(file->hash_after())});
-  result.findings = read(root->findings());
-  if (root->attempts() != nullptr)
-    for (const auto* attempt : *root->attempts())
+  result.findings = read(table->findings());
+  if (table->attempts() != nullptr)
+    for (const auto* attempt : *table->attempts())
       result.attempts.push_back({read(attempt->tool()), read(attempt->version()),
                                  read(attempt->outcome()), attempt->exit_code(), attempt->signal(),
                                  attempt->duration_ms(), read(attempt->stderr_excerpt())});
-  result.error = read(root->error());
+  result.error = read(table->error());
+  result.node = read(table->node());
   return result;
 }
 
