@@ -10,6 +10,13 @@
 #include "apps/codemod.hpp"
 #include "apps/commands.hpp"
 
+namespace drover::apps {
+/// `drover up --check`: resolves and checks the configuration as a start would, starts nothing;
+/// exit_ok when the node would start, exit_usage with the reasons otherwise (apps/up_command.cpp).
+// TODO(lead): belongs in apps/commands.hpp beside run_up (not this helper's file to edit).
+int run_up_check(const runtime::config_inputs& inputs);
+} // namespace drover::apps
+
 namespace {
 
 using drover::runtime::config_inputs;
@@ -17,13 +24,17 @@ using drover::runtime::config_inputs;
 /// Adds the node configuration flags to `command`; given flags land in `inputs.flags`.
 void add_config_flags(CLI::App& command, config_inputs& inputs, std::string& config_file) {
   command.add_option("--config", config_file, "YAML configuration file (or DROVER_CONFIG)");
-  for (const auto& key : drover::runtime::config_keys())
-    command
-      .add_option_function<std::string>(
-        drover::runtime::flag_name(key),
-        [&inputs, key](const std::string& value) { inputs.flags[key] = value; },
-        "overrides config key " + key + " (env " + drover::runtime::env_name(key) + ")")
-      ->type_name("VALUE");
+  for (const auto& key : drover::runtime::config_keys()) {
+    auto* option = command
+                     .add_option_function<std::string>(
+                       drover::runtime::flag_name(key),
+                       [&inputs, key](const std::string& value) { inputs.flags[key] = value; },
+                       "overrides config key " + key + " (env " + drover::runtime::env_name(key) + ")")
+                     ->type_name("VALUE");
+    // A list key's flag may be repeated: `--join A --join B` reaches the key as "A,B".
+    if (drover::runtime::is_list_key(key))
+      option->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::Join);
+  }
 }
 
 void add_batch_flags(CLI::App& batch, drover::apps::batch_options& options, std::string& mode) {
@@ -72,6 +83,10 @@ int main(int argc, char** argv) {
 
   auto* up = app.add_subcommand("up", "start a node in the foreground");
   add_config_flags(*up, inputs, config_file);
+  bool up_check = false;
+  up->add_flag("--check", up_check,
+               "check the configuration, data dir, keys and ports as a start would, print the effective "
+               "configuration and exit: 0 if the node would start, 2 with the reason if not");
 
   apps::batch_options batch_options;
   std::string mode = "advise";
@@ -165,7 +180,7 @@ int main(int argc, char** argv) {
   inputs.env = drover::runtime::process_env;
 
   if (up->parsed())
-    return apps::run_up(inputs);
+    return up_check ? apps::run_up_check(inputs) : apps::run_up(inputs);
   if (batch->parsed()) {
     const auto& spec = batch_options.spec;
     if (batch_options.resume.empty()
