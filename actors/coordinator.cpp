@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/invoker.hpp"
+#include "runtime/cluster_messages.hpp"
+#include "runtime/content_hash.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "runtime/job_outcome.hpp"
@@ -44,6 +46,12 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 /// The next step of reading a resumed job's item records.
 using load_atom = caf::atom_constant<caf::atom("load")>;
 
+/// Checks how long lease requests have waited for an item.
+using pull_check_atom = caf::atom_constant<caf::atom("pullcheck")>;
+
+/// How long a lease request waits for an item before it gets lease_status::wait.
+constexpr auto max_pull_wait = std::chrono::seconds{2};
+
 /// Items written per store batch while planning.
 constexpr size_t plan_batch_items = 1024;
 
@@ -78,6 +86,7 @@ public:
       if (auto error = plan())
         return fail(runtime::describe(error));
       spawn_invokers(st_.items.size());
+      offer_to_members();
       return;
     }
     if (auto error = open_workspace())
@@ -91,6 +100,7 @@ public:
     st_.items.assign(st_.job.items_total, {});
     st_.unread_from = st_.job.id + "/";
     spawn_invokers(st_.job.items_total - recorded);
+    offer_to_members();
     load_items();
   }
 
@@ -146,30 +156,89 @@ public:
     finish_if_complete();
   }
 
-  caf::result<lease_reply> pull() {
-    auto promise = self_->make_response_promise<lease_reply>();
-    if (runtime::is_final(st_.job.state) || st_.job.state == job_state::assembling) {
-      promise.deliver(lease_reply{true, {}});
+  caf::result<runtime::lease_grant> pull(const runtime::lease_request& request) {
+    auto promise = self_->make_response_promise<runtime::lease_grant>();
+    if (request.job_id != st_.job.id || runtime::is_final(st_.job.state)
+        || st_.job.state == job_state::assembling) {
+      promise.deliver(job_over());
       return promise;
     }
-    st_.idle_pulls.push_back(promise);
+    // A holder asks again only once it is done with its item: whatever it still holds was lost
+    // (a grant that never reached it, or a run it gave up).
+    release_holder(request.holder);
+    st_.idle_pulls.push_back({request.holder, promise, std::chrono::steady_clock::now()});
     hand_out_work();
+    schedule_pull_check();
     return promise;
   }
 
-  bool on_report(const item_report& report) {
-    const auto index = report.result.index;
-    const auto sender = self_->current_sender();
-    if (index >= st_.items.size() || st_.job.state != job_state::running)
-      return false;
-    auto& item = st_.items[index];
-    if (item.state != item_state::leased || item.epoch != report.epoch) {
-      spdlog::warn("job {}: rejected a result for item {} with expired lease epoch {}",
-                   st_.job.id, index, report.epoch);
-      return false;
+  /// Answers lease requests that waited longer than max_pull_wait with lease_status::wait, so
+  /// that no request outlives its sender's patience (a remote one times out).
+  void check_idle_pulls() {
+    st_.pull_check_scheduled = false;
+    const auto now = std::chrono::steady_clock::now();
+    while (!st_.idle_pulls.empty() && now - st_.idle_pulls.front().since >= max_pull_wait) {
+      st_.idle_pulls.front().promise.deliver(runtime::lease_grant{});
+      st_.idle_pulls.pop_front();
     }
-    if (sender)
-      st_.leases[caf::actor_cast<caf::actor_addr>(sender)].erase(index);
+    schedule_pull_check();
+  }
+
+  /// Offers the running job to every alive member of the cluster but this node.
+  void offer_to_members() {
+    if (!st_.services.cluster || st_.job.state != job_state::running)
+      return;
+    self_->request(st_.services.cluster, std::chrono::seconds{10}, runtime::members_atom::value)
+      .then(
+        [self = self_](const std::vector<runtime::member_info>& members) {
+          for (const auto& member : members)
+            coordinator_logic{self}.on_member(member);
+        },
+        [self = self_](const caf::error& error) {
+          spdlog::warn("job {}: cannot list the cluster's members: {}", self->state.job.id,
+                       runtime::describe(error));
+        });
+  }
+
+  /// Takes a member's new state: a dead member's leases go back to pending; an alive member not
+  /// offered the job yet (or restarted since) is offered it.
+  void on_member(const runtime::member_info& member) {
+    if (member.node_id == st_.services.node_id)
+      return;
+    if (member.state == runtime::member_state::dead) {
+      release_node(member.node_id);
+      return;
+    }
+    if (member.state != runtime::member_state::alive || st_.job.state != job_state::running)
+      return;
+    auto offered = st_.offered.find(member.node_id);
+    if (offered != st_.offered.end() && offered->second >= member.boot_count)
+      return;
+    st_.offered[member.node_id] = member.boot_count;
+    runtime::job_offer offer{st_.job.id,           st_.services.node_id, st_.job.spec.repo,
+                             st_.job.base_commit,  st_.job.spec.tools,   st_.job.spec.tool_args};
+    send_to_member(member.node_id, std::move(offer));
+  }
+
+  runtime::report_ack on_report(const runtime::item_report& report) {
+    const auto index = report.result.index;
+    if (report.job_id != st_.job.id || index >= st_.items.size() || st_.job.state != job_state::running)
+      return {false};
+    auto& item = st_.items[index];
+    auto held = st_.leases.find(report.holder);
+    const bool holds = held != st_.leases.end() && held->second == index;
+    if (item.state != item_state::leased || item.epoch != report.epoch || !holds) {
+      spdlog::warn("job {}: rejected a result for item {} from {} with expired lease epoch {}",
+                   st_.job.id, index, report.holder, report.epoch);
+      lease_metric("rejected_late").increment();
+      return {false};
+    }
+    if (auto error = take_contents(item, report)) {
+      spdlog::error("job {}: rejected the result for item {} from {}: {}", st_.job.id, index,
+                    report.holder, runtime::describe(error));
+      return {false};
+    }
+    st_.leases.erase(held);
     item.state = report.result.ok ? item_state::done : item_state::failed;
     ++st_.final_items;
     ++(report.result.ok ? st_.job.items_done : st_.job.items_failed);
@@ -189,7 +258,7 @@ public:
     st_.services.writer->submit(std::move(batch), [handle = handle()](const caf::error& error) {
       caf::anon_send(handle, result_recorded{error});
     });
-    return true;
+    return {true};
   }
 
   void on_result_recorded(const result_recorded& recorded) {
@@ -210,10 +279,12 @@ public:
       release(recorded.index);
       return;
     }
-    auto promise = st_.idle_pulls.front();
+    auto pull = std::move(st_.idle_pulls.front());
     st_.idle_pulls.pop_front();
-    st_.leases[caf::actor_cast<caf::actor_addr>(promise.source())].insert(recorded.index);
-    promise.deliver(lease_reply{false, work_item{item.index, item.epoch, item.attempts, item.files}});
+    st_.leases[pull.holder] = recorded.index;
+    lease_metric("granted").increment();
+    pull.promise.deliver(runtime::lease_grant{runtime::lease_status::granted, item.index, item.epoch,
+                                              item.attempts, item.files});
   }
 
   bool restore(const std::vector<std::string>& files) {
@@ -239,22 +310,14 @@ public:
 
   void on_invoker_down(const caf::down_msg& down) {
     st_.invokers.erase(down.source);
+    const auto holder = st_.services.node_id + "#" + std::to_string(down.source.id());
     // A pull of the dead invoker must not take an item that nobody would run.
-    st_.idle_pulls.erase(std::remove_if(st_.idle_pulls.begin(), st_.idle_pulls.end(),
-                                        [&](const caf::response_promise& promise) {
-                                          return caf::actor_cast<caf::actor_addr>(promise.source())
-                                                 == down.source;
-                                        }),
-                         st_.idle_pulls.end());
-    auto held = st_.leases.find(down.source);
-    if (held != st_.leases.end()) {
-      for (auto index : held->second)
-        release(index);
-      st_.leases.erase(held);
-    }
+    drop_idle_pulls([&](const std::string& waiting) { return waiting == holder; });
+    release_holder(holder);
     if (down.reason && down.reason != caf::exit_reason::normal)
       spdlog::warn("job {}: an invoker stopped: {}", st_.job.id, caf::to_string(down.reason));
-    if (st_.job.state == job_state::running && st_.invokers.empty() && st_.final_items < st_.items.size())
+    if (st_.job.state == job_state::running && st_.invokers.empty() && st_.offered.empty()
+        && st_.final_items < st_.items.size())
       return fail("every invoker stopped before the job was done");
     quit_if_idle();
   }
@@ -396,9 +459,16 @@ private:
   void spawn_invokers(uint64_t unfinished) {
     const auto count = std::min<uint64_t>(st_.services.invokers_per_job, unfinished);
     for (size_t i = 0; i < count; ++i) {
-      auto worker = self_->spawn<caf::detached + caf::monitored>(
-        invoker, invoker_setup{st_.services, handle(), st_.workspace->root(), st_.chain,
-                               st_.filter, st_.job.spec.tool_args});
+      invoker_setup setup;
+      setup.services = st_.services;
+      setup.job_id = st_.job.id;
+      setup.coordinator = handle();
+      setup.workspace_owner = handle();
+      setup.worktree = st_.workspace->root();
+      setup.chain = st_.chain;
+      setup.filter = st_.filter;
+      setup.tool_args = st_.job.spec.tool_args;
+      auto worker = self_->spawn<caf::detached + caf::monitored>(invoker, std::move(setup));
       st_.invokers.insert(worker.address());
       st_.invoker_handles.push_back(worker);
     }
@@ -445,9 +515,109 @@ private:
   }
 
   void release_idle_pulls() {
-    for (auto& promise : st_.idle_pulls)
-      promise.deliver(lease_reply{true, {}});
+    for (auto& pull : st_.idle_pulls)
+      pull.promise.deliver(job_over());
     st_.idle_pulls.clear();
+  }
+
+  static runtime::lease_grant job_over() {
+    runtime::lease_grant grant;
+    grant.status = runtime::lease_status::job_over;
+    return grant;
+  }
+
+  /// Puts the item that `holder` holds back to pending, if it still holds one.
+  void release_holder(const std::string& holder) {
+    auto held = st_.leases.find(holder);
+    if (held == st_.leases.end())
+      return;
+    const auto index = held->second;
+    st_.leases.erase(held);
+    lease_metric("released").increment();
+    release(index);
+  }
+
+  /// Puts every item held by invokers of `node_id` back to pending (the node is dead).
+  void release_node(const std::string& node_id) {
+    const auto prefix = node_id + "#";
+    auto of_node = [&](const std::string& holder) { return holder.compare(0, prefix.size(), prefix) == 0; };
+    drop_idle_pulls(of_node);
+    std::vector<std::string> holders;
+    for (const auto& [holder, index] : st_.leases)
+      if (of_node(holder))
+        holders.push_back(holder);
+    if (!holders.empty())
+      spdlog::warn("job {}: node {} is dead; leasing its {} items again", st_.job.id, node_id,
+                   holders.size());
+    for (const auto& holder : holders)
+      release_holder(holder);
+    // Offered again when it comes back: its part of the job died with it.
+    st_.offered.erase(node_id);
+  }
+
+  /// Forgets the idle pulls of holders matching `matches` (their answer could reach nobody).
+  template <class Predicate>
+  void drop_idle_pulls(Predicate matches) {
+    auto& pulls = st_.idle_pulls;
+    pulls.erase(std::remove_if(pulls.begin(), pulls.end(),
+                               [&](const idle_pull& pull) { return matches(pull.holder); }),
+                pulls.end());
+  }
+
+  void schedule_pull_check() {
+    if (st_.pull_check_scheduled || st_.idle_pulls.empty())
+      return;
+    st_.pull_check_scheduled = true;
+    const auto age = std::chrono::steady_clock::now() - st_.idle_pulls.front().since;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(max_pull_wait - age);
+    self_->delayed_send(self_, std::max(left, std::chrono::milliseconds{1}), pull_check_atom::value);
+  }
+
+  /// Writes the content of the files another node's invoker changed into this node's worktree,
+  /// after checking that each is a file of the item and that its bytes hash to what the result
+  /// says. Writing is idempotent: a result applied twice writes the same bytes.
+  caf::error take_contents(const runtime::item_record& item, const runtime::item_report& report) {
+    if (report.contents.empty())
+      return {};
+    std::map<std::string, const runtime::file_result*> results;
+    for (const auto& file : report.result.files)
+      results[file.path] = &file;
+    auto bad = [](const std::string& why) {
+      return runtime::make_error(runtime::runtime_errc::invalid_argument, why);
+    };
+    for (const auto& content : report.contents) {
+      auto result = results.find(content.path);
+      if (result == results.end()
+          || std::find(item.files.begin(), item.files.end(), content.path) == item.files.end())
+        return bad("content for '" + content.path + "', which is not a file of the item");
+      if (content.hash != result->second->hash_after
+          || (!content.hash.empty() && runtime::content_hash(content.bytes) != content.hash))
+        return bad("the content of '" + content.path + "' does not match its hash");
+    }
+    for (const auto& content : report.contents)
+      if (auto error = st_.workspace->put_file(content.path, content.hash.empty() ? nullptr : &content.bytes))
+        return error;
+    return {};
+  }
+
+  /// Sends `message` to the job manager of member `node_id`.
+  template <class Message>
+  void send_to_member(const std::string& node_id, Message message) {
+    self_->request(st_.services.cluster, std::chrono::seconds{10}, runtime::remote_atom::value, node_id,
+                   std::string{runtime::actor_names::jobs})
+      .then([self = self_, message](const caf::actor& jobs) { self->send(jobs, message); },
+            [self = self_, node_id](const caf::error& error) {
+              spdlog::warn("job {}: cannot reach node {}: {}", self->state.job.id, node_id,
+                           runtime::describe(error));
+            });
+  }
+
+  observability::counter& lease_metric(const std::string& event) {
+    return st_.services.metrics->make_counter(
+      "drover_leases_total",
+      "Work item leases by event: granted, released (holder lost or dead), rejected_late (a "
+      "result for an expired lease).",
+      {{"event", event}});
   }
 
   void finish_if_complete() {
@@ -490,6 +660,8 @@ private:
       .increment();
     release_idle_pulls();
     st_.pending.clear();
+    for (const auto& [node_id, boot_count] : st_.offered)
+      send_to_member(node_id, runtime::job_withdrawn{st_.job.id, state == job_state::cancelled});
     quit_if_idle();
   }
 
@@ -519,12 +691,16 @@ caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_serv
       self->send_exit(worker, exit.reason);
     self->quit(exit.reason);
   });
+  if (self->state.services.cluster)
+    self->send(self->state.services.cluster, runtime::subscribe_atom::value);
   self->send(self, start_atom::value, std::move(job_id));
   return {
     [self](start_atom, const std::string& id) { coordinator_logic{self}.start(id); },
     [self](load_atom) { coordinator_logic{self}.load_items(); },
-    [self](pull_atom) { return coordinator_logic{self}.pull(); },
-    [self](const item_report& report) { return coordinator_logic{self}.on_report(report); },
+    [self](const runtime::lease_request& request) { return coordinator_logic{self}.pull(request); },
+    [self](pull_check_atom) { coordinator_logic{self}.check_idle_pulls(); },
+    [self](const runtime::item_report& report) { return coordinator_logic{self}.on_report(report); },
+    [self](const runtime::member_info& member) { coordinator_logic{self}.on_member(member); },
     [self](const lease_recorded& recorded) { coordinator_logic{self}.on_lease_recorded(recorded); },
     [self](const result_recorded& recorded) { coordinator_logic{self}.on_result_recorded(recorded); },
     [self](restore_atom, const std::vector<std::string>& files) {

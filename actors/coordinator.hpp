@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
@@ -21,6 +22,13 @@
 
 namespace drover::actors {
 
+/// A lease request waiting for an item.
+struct idle_pull {
+  std::string holder;
+  caf::response_promise promise;
+  std::chrono::steady_clock::time_point since;
+};
+
 struct coordinator_state {
   job_services services;
   runtime::job_record job;
@@ -34,8 +42,12 @@ struct coordinator_state {
   std::optional<std::string> unread_from;
   bool read_requested = false; ///< a message to read the next step is on its way
   uint64_t items_read = 0; ///< item records read on resume, to check that none is missing
-  std::map<caf::actor_addr, std::set<uint32_t>> leases; ///< items each invoker holds
-  std::deque<caf::response_promise> idle_pulls; ///< invokers waiting for work
+  std::map<std::string, uint32_t> leases; ///< the item each holder (an invoker) holds
+  std::deque<idle_pull> idle_pulls;        ///< invokers waiting for work, oldest first
+  bool pull_check_scheduled = false;       ///< a check of idle pulls' waiting time is on its way
+  /// Nodes that were offered the job, with the boot count they had then (a restarted node has
+  /// lost its part of the job and is offered it again).
+  std::map<std::string, uint64_t> offered;
   std::set<caf::actor_addr> invokers;           ///< alive
   std::vector<caf::actor> invoker_handles;      ///< every invoker spawned, to stop them
   size_t unacknowledged = 0;   ///< checkpoint batches submitted, not yet durable
@@ -52,9 +64,16 @@ struct coordinator_state {
 /// leased but unrecorded items are run again from base content, recorded ones never. It reads
 /// the item records of a resumed job in steps, as its pending items run low, and leases the
 /// first ones before it has read the rest.
-/// Answers: pull_atom -> lease_reply; item_report -> bool (accepted); restore_atom, files ->
-/// bool; status_atom -> job_record; cancel_atom -> job_record (and the invokers stop the tools
-/// they run). Spawn detached: planning and assembling run git and write files.
+/// In a cluster it offers the job to every alive member (and to members that join or restart
+/// while it runs), whose invokers lease items through the job manager of this node exactly as
+/// the local ones do; a member declared dead loses its leases, and its late results are
+/// rejected by the lease epoch. Results from other nodes carry the changed files' content, which
+/// is written into this node's worktree only once the result is accepted.
+/// Answers: lease_request -> lease_grant (a holder's new request releases what it held; a
+/// request waits at most a couple of seconds for an item, then gets lease_status::wait);
+/// item_report -> report_ack; restore_atom, files -> bool; status_atom -> job_record;
+/// cancel_atom -> job_record (and the invokers stop the tools they run); member_info (from the
+/// membership). Spawn detached: planning and assembling run git and write files.
 caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_services services,
                           std::string job_id);
 

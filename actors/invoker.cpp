@@ -9,6 +9,7 @@
 #include "actors/catalog_messages.hpp"
 #include "runtime/content_hash.hpp"
 #include "runtime/error.hpp"
+#include "runtime/file_io.hpp"
 #include "runtime/unix_clock.hpp"
 
 namespace drover::actors::detail {
@@ -68,19 +69,28 @@ public:
   explicit invoker_logic(caf::stateful_actor<invoker_state>* self) : self_(self), st_(self->state) {}
 
   void pull() {
-    self_->request(st_.setup.coordinator, caf::infinite, pull_atom::value)
+    self_->request(st_.setup.coordinator, caf::infinite,
+                   runtime::lease_request{st_.setup.job_id, st_.holder})
       .then(
-        [self = self_](const lease_reply& reply) {
-          if (reply.job_over)
-            self->quit();
-          else
-            invoker_logic{self}.begin(reply.item);
+        [self = self_](const runtime::lease_grant& grant) {
+          switch (grant.status) {
+            case runtime::lease_status::granted:
+              invoker_logic{self}.begin(grant);
+              return;
+            case runtime::lease_status::wait:
+              invoker_logic{self}.pull();
+              return;
+            case runtime::lease_status::job_over:
+              self->quit();
+              return;
+          }
         },
         [self = self_](caf::error& error) { self->quit(std::move(error)); });
   }
 
-  void begin(const work_item& item) {
+  void begin(const runtime::lease_grant& item) {
     st_.item = item;
+    st_.in_flight.hold(true);
     st_.result = runtime::item_result{};
     st_.result.index = item.index;
     st_.item_started = steady_clock::now();
@@ -299,17 +309,44 @@ private:
 
   void report() {
     st_.result.duration_ms = millis_since(st_.item_started);
-    self_->request(st_.setup.coordinator, caf::infinite, item_report{st_.item.epoch, st_.result})
-      .then([self = self_](bool) { invoker_logic{self}.pull(); },
-            [self = self_](caf::error& error) { self->quit(std::move(error)); });
+    st_.result.node = st_.setup.services.node_id;
+    runtime::item_report report{st_.setup.job_id, st_.holder, st_.item.epoch, st_.result, {}};
+    if (st_.setup.ship_contents)
+      if (auto error = attach_contents(report))
+        return fail_item("cannot read the changed files: " + runtime::describe(error));
+    self_->request(st_.setup.coordinator, caf::infinite, std::move(report))
+      .then(
+        [self = self_](const runtime::report_ack&) {
+          self->state.in_flight.hold(false);
+          invoker_logic{self}.pull();
+        },
+        [self = self_](caf::error& error) { self->quit(std::move(error)); });
   }
 
-  /// Asks the coordinator to restore the item's files, then continues with `next`.
+  /// Puts the content of every file the tools changed into `report` (no content: deleted).
+  caf::error attach_contents(runtime::item_report& report) const {
+    for (const auto& file : report.result.files) {
+      if (!file.changed())
+        continue;
+      runtime::file_content content{file.path, file.hash_after, {}};
+      if (!file.hash_after.empty()) {
+        auto bytes = runtime::read_file(st_.setup.worktree + "/" + file.path);
+        if (!bytes)
+          return bytes.error();
+        content.bytes = std::move(*bytes);
+        content.hash = runtime::content_hash(content.bytes); // what travels is what was read
+      }
+      report.contents.push_back(std::move(content));
+    }
+    return {};
+  }
+
+  /// Asks the worktree's owner to restore the item's files, then continues with `next`.
   template <class F>
   void restore_then(F next) {
     tool_metrics{*st_.setup.services.metrics}.count(
       "drover_item_reverts_total", "Items whose files were restored to base before a retry.");
-    self_->request(st_.setup.coordinator, caf::infinite, restore_atom::value, st_.item.files)
+    self_->request(st_.setup.workspace_owner, caf::infinite, restore_atom::value, st_.item.files)
       .then([next](bool) mutable { next(); },
             [self = self_](caf::error& error) { self->quit(std::move(error)); });
   }
@@ -329,6 +366,8 @@ private:
 
 caf::behavior invoker(caf::stateful_actor<invoker_state>* self, invoker_setup setup) {
   self->state.setup = std::move(setup);
+  self->state.holder = self->state.setup.services.node_id + "#" + std::to_string(self->id());
+  self->state.in_flight.count = self->state.setup.services.items_in_flight;
   invoker_logic{self}.pull();
   return {
     [self](const process_finished& finished) { invoker_logic{self}.on_finished(finished); },

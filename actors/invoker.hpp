@@ -20,8 +20,15 @@ namespace drover::actors {
 /// What an invoker needs to know about its job.
 struct invoker_setup {
   job_services services;
+  std::string job_id;
+  /// Leases items and takes results: the job's coordinator, or a proxy of it on another node.
   caf::actor coordinator;
-  std::string worktree;                      ///< the job's workspace root
+  /// Restores files of `worktree` to base content (restore_atom, files -> bool).
+  caf::actor workspace_owner;
+  std::string worktree; ///< where the tools run: the job's worktree on this node
+  /// The coordinator's worktree is not `worktree` (it is on another node): results carry the
+  /// content of the files the tools changed.
+  bool ship_contents = false;
   std::vector<runtime::tool_manifest> chain; ///< first choice, then fallbacks
   /// Which tools of `chain` take which files: a tool is given only the files of the item it
   /// takes, and is passed over when it takes none.
@@ -31,8 +38,20 @@ struct invoker_setup {
 
 struct invoker_state {
   invoker_setup setup;
+  std::string holder; ///< names this invoker in lease requests: NODE#ACTOR_ID
+  /// Counts the item in hand in the node's items in flight, until reported or the actor ends.
+  struct in_flight_slot {
+    std::atomic<uint32_t>* count = nullptr;
+    bool held = false;
+    void hold(bool now) {
+      if (count != nullptr && now != held)
+        now ? ++*count : --*count;
+      held = now;
+    }
+    ~in_flight_slot() { hold(false); }
+  } in_flight;
   // The item in hand.
-  work_item item;
+  runtime::lease_grant item;
   runtime::item_result result;
   std::chrono::steady_clock::time_point item_started;
   size_t tool = 0;    ///< position in the chain
@@ -47,13 +66,13 @@ struct invoker_state {
   static inline const char* name = "drover.invoker";
 };
 
-/// Pulls work items from the coordinator one at a time and runs the tool chain on each: the
+/// Pulls work items from the coordinator (local or remote: the same code) one at a time and runs the tool chain on each: the
 /// manifest's invocations in the job's worktree over the item's files the tool takes (by its
 /// file patterns), retries with exponential backoff and jitter for retryable failures, fallback
 /// to the next tool that takes some of the files for the rest, files restored to their base
-/// content (by the coordinator, which owns the worktree) before every retry and fallback, and
-/// a result with per-file hashes before and after. Quits when the coordinator says the job is
-/// over. On cancel_atom (the job was cancelled) it stops the process it runs, with neither retry
+/// content (by the worktree's owner) before every retry and fallback, and
+/// a result with per-file hashes before and after (and, from another node, the changed files'
+/// content). Quits when the coordinator says the job is over or cannot be reached. On cancel_atom (the job was cancelled) it stops the process it runs, with neither retry
 /// nor fallback nor report, restores the item's files and quits once the process group is gone.
 /// Spawn detached: it hashes files, which is blocking I/O.
 caf::behavior invoker(caf::stateful_actor<invoker_state>* self, invoker_setup setup);

@@ -11,6 +11,7 @@
 
 #include "actors/catalog_messages.hpp"
 #include "actors/coordinator.hpp"
+#include "actors/job_participant.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "runtime/job_report.hpp"
@@ -131,6 +132,35 @@ caf::result<std::string> resolve_then_start(caf::stateful_actor<job_manager_stat
   return promise;
 }
 
+/// Starts this node's part in a job of another node, once any earlier part of it has ended.
+void take_offer(caf::stateful_actor<job_manager_state>* self, const runtime::job_offer& offer) {
+  auto& st = self->state;
+  if (st.live.count(offer.job_id) != 0 || !st.services.cluster)
+    return; // the job is coordinated here
+  if (st.participants.count(offer.job_id) != 0) {
+    st.deferred_offers[offer.job_id] = offer;
+    return;
+  }
+  st.participants[offer.job_id] =
+    self->spawn<caf::detached + caf::monitored>(job_participant, st.services, offer);
+}
+
+/// Hands a lease request or a report from another node to the job's coordinator, or answers
+/// with `otherwise` when the job does not run here (any more): also when its coordinator quits
+/// before answering, as it does once the job is over.
+template <class Reply, class Request>
+caf::result<Reply> to_coordinator(caf::stateful_actor<job_manager_state>* self, const Request& request,
+                                  Reply otherwise) {
+  auto live = self->state.live.find(request.job_id);
+  if (live == self->state.live.end())
+    return otherwise;
+  auto promise = self->make_response_promise<Reply>();
+  self->request(live->second, caf::infinite, request)
+    .then([promise](const Reply& reply) mutable { promise.deliver(reply); },
+          [promise, otherwise](const caf::error&) mutable { promise.deliver(otherwise); });
+  return promise;
+}
+
 } // namespace
 
 caf::error choose_chain(const std::vector<runtime::search_hit>& ranked, runtime::job_spec& spec) {
@@ -181,17 +211,26 @@ std::string new_job_id() {
 caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_services services) {
   self->state.services = std::move(services);
   self->set_down_handler([self](caf::down_msg& down) {
-    auto& live = self->state.live;
-    for (auto it = live.begin(); it != live.end(); ++it)
-      if (it->second.address() == down.source) {
-        live.erase(it);
-        break;
-      }
+    auto& st = self->state;
+    for (auto* actors : {&st.live, &st.participants})
+      for (auto it = actors->begin(); it != actors->end(); ++it)
+        if (it->second.address() == down.source) {
+          const auto id = it->first;
+          actors->erase(it);
+          auto deferred = st.deferred_offers.find(id);
+          if (deferred != st.deferred_offers.end()) {
+            auto offer = std::move(deferred->second);
+            st.deferred_offers.erase(deferred);
+            take_offer(self, offer);
+          }
+          return;
+        }
   });
   // A node shutting down stops its jobs where they stand; they resume on the next start.
   self->set_exit_handler([self](caf::exit_msg& exit) {
-    for (auto& [id, actor] : self->state.live)
-      self->send_exit(actor, exit.reason);
+    for (auto* actors : {&self->state.live, &self->state.participants})
+      for (auto& [id, actor] : *actors)
+        self->send_exit(actor, exit.reason);
     self->quit(exit.reason);
   });
   self->send(self, resume_atom::value);
@@ -213,6 +252,21 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
       return std::move(*jobs);
     },
     [self](cancel_atom atom, const std::string& id) { return ask_about(self, id, atom); },
+    [self](const runtime::job_offer& offer) { take_offer(self, offer); },
+    [self](const runtime::job_withdrawn& withdrawn) {
+      self->state.deferred_offers.erase(withdrawn.job_id);
+      auto part = self->state.participants.find(withdrawn.job_id);
+      if (part != self->state.participants.end())
+        self->send(part->second, withdrawn);
+    },
+    [self](const runtime::lease_request& request) {
+      runtime::lease_grant over;
+      over.status = runtime::lease_status::job_over;
+      return to_coordinator(self, request, over);
+    },
+    [self](const runtime::item_report& report) {
+      return to_coordinator(self, report, runtime::report_ack{false});
+    },
   };
 }
 

@@ -16,13 +16,22 @@ namespace drover::actors {
 struct job_manager_state {
   job_services services;
   std::map<std::string, caf::actor> live; ///< coordinators of unfinished jobs, by job id
+  /// This node's part in jobs coordinated by other nodes, by job id.
+  std::map<std::string, caf::actor> participants;
+  /// Offers that came while the participant of an earlier offer of the job was still ending.
+  std::map<std::string, runtime::job_offer> deferred_offers;
   static inline const char* name = "drover.jobs";
 };
 
-/// The node's entry point for jobs. On start it resumes every unfinished job in the store.
+/// The node's entry point for jobs, registered as "jobs" for other nodes. On start it resumes
+/// every unfinished job in the store.
 /// Answers: submit_job -> std::string (the new job's id; the job is recorded before the
-/// answer; a spec with a capability and no tools first gets its chain from the catalog); status_atom, id -> job_record; list_atom -> std::vector<job_record>;
-/// cancel_atom, id -> job_record. Spawn detached: it reads and writes the store.
+/// answer; a spec with a capability and no tools first gets its chain from the catalog);
+/// status_atom, id -> job_record; list_atom -> std::vector<job_record>; cancel_atom, id ->
+/// job_record. From other nodes: job_offer and job_withdrawn (this node's part in their jobs,
+/// see job_participant), and lease_request -> lease_grant and item_report -> report_ack, which
+/// it hands to the job's coordinator (job over / not accepted when the job is not running
+/// here). Spawn detached: it reads and writes the store.
 caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_services services);
 
 /// How many ranked candidates a capability job considers, and how many of them form its chain.

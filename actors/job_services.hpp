@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -23,6 +25,12 @@ struct job_services {
   /// The catalog actor: ranks the tools of capability jobs and receives every invocation's
   /// outcome. May be unset (tests of job actors alone): then capability jobs are refused.
   caf::actor catalog_actor;
+  /// The node's membership (runtime/cluster_messages.hpp): who else can run a job's items.
+  /// May be unset (tests of job actors alone): then jobs run on this node only.
+  caf::actor cluster;
+  std::string node_id;
+  /// Work items this node's invokers hold now, for the members list (owned by the node).
+  std::atomic<uint32_t>* items_in_flight = nullptr;
   std::string jobs_dir;      ///< DATA_DIR/jobs: one folder per job (worktree, report, patch)
   std::string drover_binary; ///< what argv[0] "drover" runs (Drover's own tools)
   unsigned invokers_per_job = 2;

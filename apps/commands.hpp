@@ -58,6 +58,10 @@ int run_tools_add(const std::string& node, const std::string& file, const runtim
 int run_tools_probe(const std::string& node, const std::vector<std::string>& ids, bool json,
                     const runtime::config_inputs& inputs);
 
+/// `drover cluster members`: prints every member a running node knows (id, endpoint, state,
+/// when it was last heard from, work items in flight), this node first.
+int run_cluster_members(const std::string& node, bool json, const runtime::config_inputs& inputs);
+
 /// `drover config show`: prints the effective configuration and where each value came from.
 int run_config_show(const runtime::config_inputs& inputs);
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/job_messages.hpp"
+#include "apps/cluster_routes.hpp"
 #include "apps/http_json.hpp"
 #include "apps/tool_routes.hpp"
 #include "apps/job_request.hpp"
@@ -32,8 +33,10 @@ void reply_with_job(caf::actor_system& system, const caf::actor& jobs, httplib::
 
 } // namespace
 
-http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, const runtime::store& db)
-  : system_(system), jobs_(std::move(jobs)), catalog_(std::move(catalog)), db_(db),
+http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, caf::actor membership,
+                   const runtime::store& db)
+  : system_(system), jobs_(std::move(jobs)), catalog_(std::move(catalog)),
+    membership_(std::move(membership)), db_(db),
     server_() {
   auto& routes = server_.routes();
   routes.set_payload_max_length(max_body_bytes);
@@ -45,6 +48,7 @@ http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalo
   });
   add_job_routes();
   add_tool_routes(routes, system_, catalog_);
+  add_cluster_routes(routes, system_, membership_);
   routes.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (response.status == 413)
       return reply_error(response, 413, "request body larger than 1 MiB");

@@ -25,6 +25,7 @@ namespace drover::apps {
 ///   GET  /v1/jobs/ID              one job's record: state, counts, outcome paths
 ///   GET  /v1/jobs/ID/report       the record plus per-tool stats, failures and changes
 ///   POST /v1/jobs/ID/cancel       cancel a job
+///   GET  /v1/cluster/members      every member this node knows (apps/cluster_routes.hpp)
 /// Errors are {"error": {"code": HTTP status, "message": ...}}.
 /// Thread-safety: construct, bind, start and stop from one thread; handlers run on the
 /// server's threads and reach actors through scoped actors, and the store through its own
@@ -32,7 +33,8 @@ namespace drover::apps {
 class http_api {
 public:
   /// Borrows everything; all must outlive the API.
-  http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, const runtime::store& db);
+  http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, caf::actor membership,
+           const runtime::store& db);
 
   /// Binds `address` (port 0 picks a free port) and returns the port bound.
   caf::expected<uint16_t> bind(const runtime::host_port& address);
@@ -50,6 +52,7 @@ private:
   caf::actor_system& system_;
   caf::actor jobs_;
   caf::actor catalog_;
+  caf::actor membership_;
   const runtime::store& db_;
   std::string node_json_;
   http_server server_;

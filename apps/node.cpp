@@ -18,7 +18,10 @@
 #include "actors/node_actor.hpp"
 #include "apps/builtin_tools.hpp"
 #include "build_info.hpp"
+#include "cluster/curve_keys.hpp"
 #include "cluster/inbound_dispatcher.hpp"
+#include "cluster/membership.hpp"
+#include "runtime/cluster_messages.hpp"
 #include "observability/process_metrics.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_report.hpp"
@@ -44,7 +47,7 @@ caf::error create_data_dir(const std::string& path) {
 
 std::string node_json(const node_file& file) {
   return nlohmann::json{{"node_id", file.node_id}, {"version", file.version},
-                        {"listen", file.listen},   {"http", file.http},
+                        {"listen", file.listen},   {"advertise", file.advertise}, {"http", file.http},
                         {"metrics", file.metrics}}
     .dump();
 }
@@ -62,6 +65,15 @@ caf::expected<std::unique_ptr<node>> node::start(const runtime::node_config& con
   self->start_actors(config);
   if (auto error = self->start_transport(config))
     return error;
+  self->start_membership(config);
+  self->start_jobs(config);
+  self->endpoint_->start(
+    [dispatcher = self->dispatcher_](cluster::inbound_source source, runtime::envelope message) {
+      caf::anon_send(dispatcher, cluster::inbound_frame{std::move(source), std::move(message)});
+    },
+    [membership = self->membership_](const std::string& endpoint, cluster::peer_event event) {
+      caf::anon_send(membership, cluster::connection_event{endpoint, event});
+    });
   if (auto error = self->start_servers(config))
     return error;
   if (auto error = write_node_file(self->published_))
@@ -124,14 +136,29 @@ void node::start_actors(const runtime::node_config& config) {
   const auto length = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
   const auto drover_binary =
     length > 0 ? std::string{self_exe, static_cast<size_t>(length)} : std::string{"drover"};
+  drover_binary_ = drover_binary;
   actors::catalog_setup catalog{store_.get(), &catalog_,          runner_.get(),
                                 metrics_.get(), drover_binary,      config.catalog_shards,
                                 {},             config.background_probes};
   catalog_actor_ = actors_->spawn<caf::detached>(actors::catalog, std::move(catalog));
-  actors::job_services services{store_.get(),         writer_.get(),   runner_.get(),
-                                &catalog_,            metrics_.get(),  catalog_actor_,
-                                config.data_dir + "/jobs", drover_binary, config.invokers};
+}
+
+void node::start_jobs(const runtime::node_config& config) {
+  actors::job_services services;
+  services.db = store_.get();
+  services.writer = writer_.get();
+  services.runner = runner_.get();
+  services.catalog = &catalog_;
+  services.metrics = metrics_.get();
+  services.catalog_actor = catalog_actor_;
+  services.cluster = membership_;
+  services.node_id = identity_.node_id;
+  services.items_in_flight = &items_in_flight_;
+  services.jobs_dir = config.data_dir + "/jobs";
+  services.drover_binary = drover_binary_;
+  services.invokers_per_job = config.invokers;
   jobs_ = actors_->spawn<caf::detached>(actors::job_manager, std::move(services));
+  caf::anon_send(dispatcher_, cluster::exposed_actor{runtime::actor_names::jobs, jobs_, false});
   register_job_metrics();
 }
 
@@ -155,24 +182,48 @@ void node::register_job_metrics() {
 }
 
 caf::error node::start_transport(const runtime::node_config& config) {
+  std::optional<cluster::curve_keys> keys;
+  if (!config.keys_dir.empty()) {
+    auto loaded = cluster::load_curve_keys(config.keys_dir);
+    if (!loaded)
+      return loaded.error();
+    keys = std::move(*loaded);
+  } else {
+    // runtime::check_cluster_endpoints (run by `drover up`) allows this on loopback only.
+    spdlog::warn("no keys_dir: cluster traffic is neither encrypted nor authenticated (loopback "
+                 "only; see `drover keys generate`)");
+  }
   zmq_context_ = std::make_unique<zmq::context_t>(1);
-  endpoint_ = std::make_unique<cluster::zmq_endpoint>(*zmq_context_, *metrics_);
+  endpoint_ = std::make_unique<cluster::zmq_endpoint>(*zmq_context_, *metrics_, runtime::decode_limits{},
+                                                      std::move(keys));
   auto bound = endpoint_->bind(config.listen);
   if (!bound)
     return bound.error();
   published_.listen = *bound;
+  published_.advertise = config.advertise.empty() ? *bound : config.advertise;
   node_actor_ = caf::actor_cast<caf::actor>(actors_->spawn(
     actors::node_actor_behavior, identity_,
-    runtime::node_hello{identity_.node_id, published_.listen, drover_version}));
-  dispatcher_ = actors_->spawn(cluster::inbound_dispatcher,
-                               cluster::dispatcher_context{endpoint_.get(),
-                                                           metrics_.get(),
-                                                           {{"node", node_actor_}},
-                                                           identity_.node_id});
-  endpoint_->start([dispatcher = dispatcher_](std::string peer, runtime::envelope message) {
-    caf::anon_send(dispatcher, cluster::inbound_frame{std::move(peer), std::move(message)});
-  });
+    runtime::node_hello{identity_.node_id, published_.advertise, drover_version}));
+  dispatcher_ = actors_->spawn<caf::detached>(
+    cluster::inbound_dispatcher, cluster::dispatcher_context{endpoint_.get(), metrics_.get(), identity_.node_id});
+  caf::anon_send(dispatcher_, cluster::exposed_actor{runtime::actor_names::node, node_actor_, false});
   return caf::none;
+}
+
+void node::start_membership(const runtime::node_config& config) {
+  cluster::membership_setup setup;
+  setup.node_id = identity_.node_id;
+  setup.endpoint = published_.advertise;
+  setup.boot_count = identity_.boot_count;
+  setup.seeds = config.join;
+  setup.heartbeat_interval = std::chrono::milliseconds{config.heartbeat_interval_ms};
+  setup.suspicion_timeout = std::chrono::milliseconds{config.suspicion_timeout_ms};
+  setup.out = endpoint_.get();
+  setup.metrics = metrics_.get();
+  setup.dispatcher = dispatcher_;
+  setup.items_in_flight = [count = &items_in_flight_] { return count->load(); };
+  membership_ = actors_->spawn<caf::detached>(cluster::membership, std::move(setup));
+  caf::anon_send(dispatcher_, cluster::exposed_actor{runtime::actor_names::membership, membership_, true});
 }
 
 caf::error node::start_servers(const runtime::node_config& config) {
@@ -186,7 +237,7 @@ caf::error node::start_servers(const runtime::node_config& config) {
     return metrics_port.error();
   metrics_server_->start();
   published_.metrics = config.metrics.host + ":" + std::to_string(*metrics_port);
-  http_ = std::make_unique<http_api>(*actors_, jobs_, catalog_actor_, *store_);
+  http_ = std::make_unique<http_api>(*actors_, jobs_, catalog_actor_, membership_, *store_);
   auto port = http_->bind(config.http);
   if (!port)
     return port.error();
@@ -207,7 +258,7 @@ caf::error node::stop() {
     endpoint_->stop();
   if (actors_) {
     stop_jobs_then_flush_catalog();
-    for (auto* actor : {&dispatcher_, &node_actor_, &jobs_, &catalog_actor_}) {
+    for (auto* actor : {&membership_, &dispatcher_, &node_actor_, &jobs_, &catalog_actor_}) {
       caf::anon_send_exit(*actor, caf::exit_reason::user_shutdown);
       *actor = nullptr;
     }

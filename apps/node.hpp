@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -53,8 +54,10 @@ private:
   caf::error open_store(const runtime::node_config& config);
   caf::error load_catalog(const runtime::node_config& config);
   void start_actors(const runtime::node_config& config);
+  void start_jobs(const runtime::node_config& config);
   void register_job_metrics();
   caf::error start_transport(const runtime::node_config& config);
+  void start_membership(const runtime::node_config& config);
   caf::error start_servers(const runtime::node_config& config);
   /// Stops the job manager, then waits until the catalog has recorded every tool outcome sent
   /// so far (an invoker still finishing a run after that may lose its last outcome).
@@ -71,11 +74,14 @@ private:
   std::unique_ptr<runtime::process_runner> runner_;
   std::unique_ptr<runtime::checkpoint_writer> writer_;
   caf::actor catalog_actor_;
-  caf::actor jobs_;
+  std::string drover_binary_; ///< what argv[0] "drover" of Drover's own tools runs
   std::unique_ptr<zmq::context_t> zmq_context_;
   std::unique_ptr<cluster::zmq_endpoint> endpoint_;
   caf::actor node_actor_;
   caf::actor dispatcher_;
+  caf::actor membership_;
+  caf::actor jobs_;
+  std::atomic<uint32_t> items_in_flight_{0}; ///< work items this node's invokers hold
   std::unique_ptr<http_server> metrics_server_; ///< GET /metrics, Prometheus text format
   std::unique_ptr<http_api> http_;
   node_file published_;

@@ -16,8 +16,8 @@ std::string node_file_path(const std::string& data_dir) {
 caf::error write_node_file(const node_file& file) {
   const nlohmann::json json{{"node_id", file.node_id}, {"pid", file.pid},
                             {"version", file.version}, {"data_dir", file.data_dir},
-                            {"listen", file.listen},   {"http", file.http},
-                            {"metrics", file.metrics}};
+                            {"listen", file.listen},   {"advertise", file.advertise},
+                            {"http", file.http},       {"metrics", file.metrics}};
   const auto path = node_file_path(file.data_dir);
   const auto temporary = path + ".tmp";
   {
@@ -42,6 +42,7 @@ std::optional<node_file> read_node_file(const std::string& data_dir) {
   file.version = json.value("version", "");
   file.data_dir = json.value("data_dir", data_dir);
   file.listen = json.value("listen", "");
+  file.advertise = json.value("advertise", "");
   file.http = json.value("http", "");
   file.metrics = json.value("metrics", "");
   return file;

@@ -15,6 +15,7 @@ struct node_file {
   std::string version;
   std::string data_dir;
   std::string listen;  ///< tcp://HOST:PORT
+  std::string advertise; ///< tcp://HOST:PORT other members reach it at
   std::string http;    ///< HOST:PORT
   std::string metrics; ///< HOST:PORT
 };

@@ -1,36 +1,123 @@
 #include "cluster/inbound_dispatcher.hpp"
 
-#include <chrono>
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/cluster_messages.hpp"
+#include "runtime/error.hpp"
 #include "runtime/unix_clock.hpp"
 
 namespace drover::cluster {
 
 namespace {
 
-constexpr auto max_request_time = std::chrono::seconds{10};
+using self_pointer = caf::stateful_actor<dispatcher_state>*;
 
-/// Sends `request` to `target` and answers the peer with the typed reply `Reply`.
+/// The kind of reply a request kind gets; `void` for kinds that are only ever sent one-way.
+template <class Request>
+struct reply_kind {
+  using type = void;
+};
+template <>
+struct reply_kind<runtime::ping> {
+  using type = runtime::pong;
+};
+template <>
+struct reply_kind<runtime::node_hello> {
+  using type = runtime::node_hello;
+};
+template <>
+struct reply_kind<runtime::join_request> {
+  using type = runtime::member_list;
+};
+template <>
+struct reply_kind<runtime::lease_request> {
+  using type = runtime::lease_grant;
+};
+template <>
+struct reply_kind<runtime::item_report> {
+  using type = runtime::report_ack;
+};
+
+/// Sends `request` to `target` and answers the peer with the typed reply.
 template <class Reply, class Request>
-void forward(caf::stateful_actor<dispatcher_state>* self, const caf::actor& target,
-             const inbound_frame& frame, const Request& request, std::chrono::milliseconds budget) {
+void forward(self_pointer self, const caf::actor& target, const inbound_frame& frame,
+             const Request& request, std::chrono::milliseconds budget) {
   self->request(target, budget, request)
     .then(
-      [self, peer = frame.peer, origin = frame.message](const Reply& reply) {
+      [self, peer = frame.source.peer, origin = frame.message](const Reply& reply) {
         runtime::envelope answer{{self->state.context.node_id, origin.receiver.name},
                                  origin.sender,
                                  self->state.next_message_id++,
                                  origin.message_id,
                                  0,
                                  reply};
-        self->state.context.endpoint->send(peer, answer);
+        self->state.context.out->reply(peer, answer);
       },
       [self, name = frame.message.receiver.name](const caf::error& error) {
         self->state.undeliverable->increment();
-        spdlog::warn("transport: request to actor '{}' failed: {}", name, caf::to_string(error));
+        spdlog::warn("transport: request to actor '{}' failed: {}", name, runtime::describe(error));
       });
+}
+
+void route_reply(self_pointer self, inbound_frame& frame) {
+  auto& st = self->state;
+  const auto& name = frame.message.receiver.name;
+  auto proxy = st.proxies.find(name);
+  if (proxy != st.proxies.end()) {
+    self->send(proxy->second, inbound_reply{std::move(frame.message)});
+    return;
+  }
+  auto target = st.reply_targets.find(name);
+  if (target != st.reply_targets.end()) {
+    self->send(target->second, inbound_reply{std::move(frame.message)});
+    return;
+  }
+  st.undeliverable->increment();
+}
+
+void route_request(self_pointer self, inbound_frame& frame) {
+  auto& st = self->state;
+  const auto& message = frame.message;
+  auto target = st.local_actors.find(message.receiver.name);
+  auto budget = st.context.request_timeout;
+  if (message.deadline_unix_ms != 0)
+    budget = std::min(budget, std::chrono::milliseconds{message.deadline_unix_ms - runtime::unix_now_ms()});
+  if (target == st.local_actors.end() || budget.count() <= 0) {
+    st.undeliverable->increment();
+    return;
+  }
+  std::visit(
+    [&](const auto& body) {
+      using reply_type = typename reply_kind<std::decay_t<decltype(body)>>::type;
+      if constexpr (std::is_void_v<reply_type>)
+        self->send(target->second, body);
+      else if (message.message_id == 0)
+        self->send(target->second, body); // a request kind sent one-way: nobody waits
+      else
+        forward<reply_type>(self, target->second, frame, body, budget);
+    },
+    message.message);
+}
+
+/// Returns the proxy standing for `target`, made on first use (and made again when the node
+/// came back at another endpoint).
+caf::actor proxy_for(self_pointer self, const remote_target& target) {
+  auto& st = self->state;
+  const auto name = "proxy/" + target.node_id + "/" + target.name;
+  auto known = st.proxies.find(name);
+  if (known != st.proxies.end()) {
+    if (st.proxy_targets[name].endpoint == target.endpoint)
+      return known->second;
+    self->send(known->second, node_down_atom::value);
+    self->send_exit(known->second, caf::exit_reason::user_shutdown);
+  }
+  auto proxy = self->spawn<caf::linked>(
+    remote_actor, proxy_setup{target, st.context.out, st.context.node_id, name, st.context.request_timeout});
+  st.proxies[name] = proxy;
+  st.proxy_targets[name] = target;
+  return proxy;
 }
 
 } // namespace
@@ -43,28 +130,23 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
     "drover_transport_undeliverable_total",
     "Verified envelopes that named no local actor, were past their deadline or got no reply.");
   return {
-    [self](const inbound_frame& frame) {
-      auto* state = &self->state;
-      const auto& message = frame.message;
-      auto target = state->context.local_actors.find(message.receiver.name);
-      auto budget = std::chrono::milliseconds{max_request_time};
-      if (message.deadline_unix_ms != 0)
-        budget = std::min(budget, std::chrono::milliseconds{message.deadline_unix_ms - runtime::unix_now_ms()});
-      if (target == state->context.local_actors.end() || budget.count() <= 0) {
-        state->undeliverable->increment();
-        return;
-      }
-      std::visit(
-        [&](const auto& body) {
-          using body_type = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<body_type, runtime::ping>)
-            forward<runtime::pong>(self, target->second, frame, body, budget);
-          else if constexpr (std::is_same_v<body_type, runtime::node_hello>)
-            forward<runtime::node_hello>(self, target->second, frame, body, budget);
-          else
-            state->undeliverable->increment(); // a reply with no request waiting for it
-        },
-        message.message);
+    [self](inbound_frame& frame) {
+      if (frame.message.correlation_id != 0)
+        route_reply(self, frame);
+      else
+        route_request(self, frame);
+    },
+    [self](const exposed_actor& exposed) {
+      self->state.local_actors[exposed.name] = exposed.actor;
+      if (exposed.takes_replies)
+        self->state.reply_targets[exposed.name] = exposed.actor;
+    },
+    [self](runtime::remote_atom, const std::string& node_id, const std::string& endpoint,
+           const std::string& name) { return proxy_for(self, {node_id, endpoint, name}); },
+    [self](node_down_atom, const std::string& node_id) {
+      for (const auto& [name, target] : self->state.proxy_targets)
+        if (target.node_id == node_id)
+          self->send(self->state.proxies[name], node_down_atom::value);
     },
   };
 }

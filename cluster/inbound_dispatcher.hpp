@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -8,7 +9,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "cluster/zmq_endpoint.hpp"
+#include "cluster/remote_actor.hpp"
+#include "cluster/transport.hpp"
 #include "observability/metrics.hpp"
 #include "runtime/wire_messages.hpp"
 
@@ -16,30 +18,46 @@ namespace drover::cluster {
 
 /// One verified envelope from a peer, handed from the I/O thread to the dispatcher.
 struct inbound_frame {
-  std::string peer; ///< ZeroMQ routing id of the connection it came on
+  inbound_source source;
   runtime::envelope message;
 };
 
-/// What the dispatcher needs: the endpoint to answer through (borrowed; outlives the actor),
-/// the actors that peers may address by name, and this node's id for reply addresses.
+/// Registers a local actor with the dispatcher: peers may send it requests and one-way
+/// messages as `name`; with `takes_replies`, it also sends requests across the wire itself (not
+/// through a proxy), as sender `name`, and takes their replies as inbound_reply.
+struct exposed_actor {
+  std::string name;
+  caf::actor actor;
+  bool takes_replies = false;
+};
+
+/// What the dispatcher needs: the transport to answer through (borrowed; outlives the actor)
+/// and this node's id for reply addresses.
 struct dispatcher_context {
-  zmq_endpoint* endpoint = nullptr;
+  transport* out = nullptr;
   observability::metrics* metrics = nullptr;
-  std::map<std::string, caf::actor> local_actors;
   std::string node_id;
+  std::chrono::milliseconds request_timeout{std::chrono::seconds{30}};
 };
 
 struct dispatcher_state {
   dispatcher_context context;
+  std::map<std::string, caf::actor> local_actors;  ///< exposed actors, by name
+  std::map<std::string, caf::actor> reply_targets; ///< exposed actors that take replies
   uint64_t next_message_id = 1;
+  std::map<std::string, caf::actor> proxies; ///< by the name replies come back to
+  std::map<std::string, remote_target> proxy_targets; ///< by the same name
   observability::counter* undeliverable = nullptr;
   static inline const char* name = "drover.dispatcher";
 };
 
-/// Delivers each inbound envelope to the local actor it names as a typed request and sends the
-/// reply back to the peer as an envelope whose correlation_id is the request's message_id.
-/// Envelopes for unknown actors, past their deadline, or of kinds that are not requests are
-/// counted and dropped.
+/// Routes what peers send: a request to the local actor it names (the reply goes back to the
+/// peer as an envelope whose correlation_id is the request's message_id), a one-way message to
+/// that actor, and a reply to the proxy (or reply target) that sent the request. Envelopes for
+/// unknown actors, past their deadline, or replies nobody waits for are counted and dropped.
+/// Takes exposed_actor registrations. Also makes the proxies: (runtime::remote_atom, node_id, endpoint, name) -> caf::actor, one
+/// per remote actor; (node_down_atom, node_id) fails the pending requests of that node's
+/// proxies. Spawn detached, so that heartbeats are not delayed behind a busy scheduler.
 caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
                                  dispatcher_context context);
 
@@ -47,3 +65,4 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
 
 // Only ever sent between actors of one process (the I/O thread and the dispatcher).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::inbound_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::exposed_actor)

@@ -21,6 +21,7 @@ std::string to_string(runtime_errc code) {
     case runtime_errc::timed_out: return "timed_out";
     case runtime_errc::not_a_repository: return "not_a_repository";
     case runtime_errc::git_failed: return "git_failed";
+    case runtime_errc::unavailable: return "unavailable";
   }
   return "unknown";
 }

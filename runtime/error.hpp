@@ -24,6 +24,7 @@ enum class runtime_errc : uint8_t {
   timed_out,        ///< an operation ran past its deadline
   not_a_repository, ///< a path that is not inside a git work tree
   git_failed,       ///< a git command exited with an error
+  unavailable,      ///< a cluster member that is unknown, dead or did not answer
 };
 
 /// Returns the name of `code`, e.g. "store_locked".

@@ -109,6 +109,7 @@ struct item_result {
   std::string findings;
   std::vector<tool_attempt> attempts;
   std::string error; ///< why the item failed
+  std::string node;  ///< the node whose invoker ran it
 };
 
 /// Returns the store key of item `index` of job `job_id`: "JOB/00000042" (sorts by index).

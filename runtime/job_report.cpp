@@ -62,6 +62,7 @@ caf::expected<job_summary> summarize_job(const store& db, const std::string& job
       decode_error = result.error();
       return false;
     }
+    ++summary.items_by_node[result->node.empty() ? "unknown" : result->node];
     for (const auto& attempt : result->attempts) {
       auto& stats = summary.tools[attempt.tool];
       ++stats.invocations;
@@ -141,6 +142,7 @@ nlohmann::json to_json(const job_summary& summary) {
                    {"invocations", stats.invocations},
                    {"failed_attempts", stats.failed_attempts},
                    {"total_ms", stats.total_ms}};
+  json["items_by_node"] = summary.items_by_node;
   auto& failures = json["failures"] = nlohmann::json::array();
   for (const auto& failure : summary.failures)
     failures.push_back({{"item", failure.index},
@@ -186,6 +188,9 @@ std::string to_markdown(const job_summary& summary) {
   for (const auto& [tool, stats] : summary.tools)
     out << "| " << tool << " | " << stats.items << " | " << stats.invocations << " | "
         << stats.failed_attempts << " | " << stats.total_ms << " |\n";
+  out << "\n## Nodes\n\n| node | items run |\n|---|---|\n";
+  for (const auto& [node, items] : summary.items_by_node)
+    out << "| " << node << " | " << items << " |\n";
   out << "\n## Changes\n\n";
   if (summary.changes.empty())
     out << "No file changed.\n";

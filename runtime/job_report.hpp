@@ -42,6 +42,7 @@ struct job_summary {
 
   job_record job;
   std::map<std::string, tool_stats> tools;
+  std::map<std::string, uint64_t> items_by_node; ///< recorded items, by the node that ran them
   std::vector<failure> failures;
   std::vector<change> changes; ///< files whose content changed, in path order
   std::vector<skipped_file> skipped; ///< files given to no tool, in path order
@@ -51,8 +52,8 @@ struct job_summary {
 /// Reads job `job_id` and its results from `db`. Fails with not_found for an unknown job.
 caf::expected<job_summary> summarize_job(const store& db, const std::string& job_id);
 
-/// Returns the summary as JSON: the job record, per-tool stats, failures, changes, skipped
-/// files.
+/// Returns the summary as JSON: the job record, per-tool stats, each node's share of the
+/// items, failures, changes, skipped files.
 nlohmann::json to_json(const job_summary& summary);
 
 /// Returns the job record alone as JSON.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -239,6 +240,36 @@ workspace::select_files(const std::vector<std::string>& include_globs,
     return error;
   std::sort(result.begin(), result.end());
   return result;
+}
+
+caf::error workspace::put_file(const std::string& path, const std::string* bytes) {
+  if (auto error = check_relative_path(path))
+    return error;
+  const auto target = fs::path{root_} / path;
+  std::error_code error;
+  if (fs::is_directory(fs::symlink_status(target, error)))
+    return make_error(runtime_errc::invalid_argument, "path '" + path + "' is a directory");
+  if (bytes == nullptr) {
+    fs::remove(target, error);
+    return error ? make_error(runtime_errc::io_error, "cannot delete " + target.string() + ": " + error.message())
+                 : caf::error{};
+  }
+  fs::create_directories(target.parent_path(), error);
+  const auto temporary = target.string() + ".drover-tmp";
+  {
+    std::ofstream out{temporary, std::ios::binary | std::ios::trunc};
+    out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+    if (!out.flush())
+      return make_error(runtime_errc::io_error, "cannot write " + temporary);
+  }
+  // Content travels, the mode does not: the file keeps the mode it has here (base content's).
+  const auto mode = fs::status(target, error).permissions();
+  if (!error)
+    fs::permissions(temporary, mode, error);
+  fs::rename(temporary, target, error);
+  if (error)
+    return make_error(runtime_errc::io_error, "cannot replace " + target.string() + ": " + error.message());
+  return {};
 }
 
 caf::error workspace::restore(const std::vector<std::string>& files) {

@@ -64,6 +64,12 @@ public:
   /// that is absolute, empty, has a "", ".", ".." or ".git" segment, or names a directory.
   caf::error restore(const std::vector<std::string>& files);
 
+  /// Makes the file `path` of the worktree hold `bytes` (creating its directories), or deletes
+  /// it when `bytes` is null: how changes made in another node's worktree arrive here. Writes
+  /// to a temporary file renamed over the old one, so a crash leaves the old or the new content.
+  /// Returns invalid_argument, touching nothing, for a path restore() refuses or a directory.
+  caf::error put_file(const std::string& path, const std::string* bytes);
+
   /// Returns the sorted paths that differ from the base commit: modified, deleted and new
   /// (not ignored) files.
   caf::expected<std::vector<std::string>> changed_files() const;

@@ -26,6 +26,7 @@ running_node::running_node(const std::string& data_dir, const std::string& log_p
   if (!info)
     throw std::runtime_error{"node did not start: " + process_.err()};
   http_ = (*info)["http"];
+  listen_ = (*info)["listen"];
   client_ = std::make_unique<httplib::Client>("http://" + http_);
   client_->set_read_timeout(30);
 }

@@ -37,11 +37,15 @@ public:
   /// Returns the node's HTTP address, HOST:PORT.
   const std::string& http() const { return http_; }
 
+  /// Returns the node's ZeroMQ endpoint, tcp://HOST:PORT.
+  const std::string& listen() const { return listen_; }
+
   drover_process& process() { return process_; }
 
 private:
   drover_process process_;
   std::string http_;
+  std::string listen_;
   std::unique_ptr<httplib::Client> client_;
 };
 

@@ -1,0 +1,74 @@
+#include "cluster/remote_actor.hpp"
+
+#include <caf/sec.hpp>
+
+#include "runtime/error.hpp"
+#include "runtime/unix_clock.hpp"
+
+namespace drover::cluster {
+
+namespace {
+
+using request_timeout_atom = caf::atom_constant<caf::atom("reqtimeout")>;
+using self_pointer = caf::stateful_actor<remote_actor_state>*;
+
+/// Sends `body` to the target; a request leaves a promise that the reply, the timeout or the
+/// node's death fulfils.
+caf::response_promise forward(self_pointer self, runtime::wire_message body) {
+  auto& st = self->state;
+  auto promise = self->make_response_promise();
+  const bool wants_reply = promise.pending();
+  runtime::envelope message{{st.setup.own_node, st.setup.own_name},
+                            {st.setup.target.node_id, st.setup.target.name},
+                            wants_reply ? st.next_message_id++ : 0,
+                            0,
+                            runtime::unix_now_ms() + st.setup.timeout.count(),
+                            std::move(body)};
+  if (wants_reply) {
+    st.pending.emplace(message.message_id, promise);
+    self->delayed_send(self, st.setup.timeout, request_timeout_atom::value, message.message_id);
+  }
+  st.setup.out->send_to(st.setup.target.endpoint, message);
+  return promise;
+}
+
+/// Returns a behavior with one handler per message kind of the wire (the variant's types).
+template <class... Kinds>
+caf::behavior wire_handlers(self_pointer self, std::variant<Kinds...>*) {
+  return {
+    [self](const Kinds& body) { return forward(self, runtime::wire_message{body}); }...,
+    [self](const inbound_reply& reply) {
+      auto waiting = self->state.pending.find(reply.message.correlation_id);
+      if (waiting == self->state.pending.end())
+        return; // answered already: timed out, or a duplicate
+      auto promise = std::move(waiting->second);
+      self->state.pending.erase(waiting);
+      std::visit([&](const auto& body) { promise.deliver(caf::make_message(body)); },
+                 reply.message.message);
+    },
+    [self](request_timeout_atom, uint64_t message_id) {
+      auto waiting = self->state.pending.find(message_id);
+      if (waiting == self->state.pending.end())
+        return;
+      waiting->second.deliver(caf::make_error(caf::sec::request_timeout));
+      self->state.pending.erase(waiting);
+    },
+    [self](node_down_atom) {
+      const auto& target = self->state.setup.target;
+      for (auto& [id, promise] : self->state.pending)
+        promise.deliver(runtime::make_error(runtime::runtime_errc::unavailable,
+                                            "node " + target.node_id + " (" + target.endpoint
+                                              + ") was declared dead"));
+      self->state.pending.clear();
+    },
+  };
+}
+
+} // namespace
+
+caf::behavior remote_actor(caf::stateful_actor<remote_actor_state>* self, proxy_setup setup) {
+  self->state.setup = std::move(setup);
+  return wire_handlers(self, static_cast<runtime::wire_message*>(nullptr));
+}
+
+} // namespace drover::cluster

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/testing/running_node.hpp"
+#include "tests/testing/temp_dir.hpp"
+
+namespace drover::testing {
+
+/// Polls `done` every 50 ms until it returns true or `timeout` passes; returns its last answer.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+/// Several `drover up` nodes on loopback in one test directory, each with its own data
+/// directory DIR/NAME, sharing DIR/tools as tools_dir. Killed with the harness. Not
+/// thread-safe.
+class cluster_harness {
+public:
+  explicit cluster_harness(const temp_dir& dir) : dir_(dir) {}
+
+  /// Starts node `name` with `extra_args`, joining the first node started when `join` is set.
+  running_node& start(const std::string& name, std::vector<std::string> extra_args = {}, bool join = true);
+
+  /// Returns the node `name` (started before).
+  running_node& node(const std::string& name);
+
+  /// Kills node `name` with SIGKILL and waits for it to be gone.
+  void kill(const std::string& name);
+
+  /// Returns the members node `name` sees in `state` ("alive", "dead", ...).
+  std::vector<nlohmann::json> members_in(const std::string& name, const std::string& state);
+
+  /// Waits until node `name` sees `count` members in `state`; false after `timeout`.
+  bool wait_members(const std::string& name, size_t count, const std::string& state,
+                    std::chrono::milliseconds timeout = std::chrono::seconds{20});
+
+  /// Waits until job `id` on node `name` is final and returns its report.
+  nlohmann::json wait_job(const std::string& name, const std::string& id,
+                          std::chrono::milliseconds timeout = std::chrono::seconds{120});
+
+  /// Returns node `name`'s node id.
+  std::string node_id(const std::string& name);
+
+private:
+  const temp_dir& dir_;
+  std::vector<std::pair<std::string, std::unique_ptr<running_node>>> nodes_;
+  std::string seed_; ///< the first node's endpoint
+};
+
+} // namespace drover::testing
