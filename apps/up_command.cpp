@@ -211,9 +211,10 @@ int run_up_check(const runtime::config_inputs& inputs) {
   report("the store is not locked by another node", check_store_unlocked(values.data_dir));
   if (values.keys_dir.empty())
     std::printf("  warn  keys_dir is not set: no CurveZMQ encryption (allowed on loopback only)\n");
+  else if (auto keys = cluster::load_curve_keys(values.keys_dir); !keys)
+    report("keys_dir " + values.keys_dir + " holds this node's keys and the allow-list", keys.error());
   else
-    report("keys_dir " + values.keys_dir + " holds this node's keys and the allow-list",
-           cluster::load_curve_keys(values.keys_dir).error());
+    report("keys_dir " + values.keys_dir + " holds this node's keys and the allow-list", caf::none);
   report("listen, keys_dir and advertise fit together", runtime::check_cluster_endpoints(*config));
   if (!values.tools_dir.empty()) {
     runtime::tool_catalog catalog;
