@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 
 #include "apps/commands.hpp"
@@ -12,8 +13,11 @@ int run_config_show(const runtime::config_inputs& inputs) {
     std::fprintf(stderr, "drover config show: %s\n", runtime::describe(config.error()).c_str());
     return exit_usage;
   }
+  int key_width = 0; // the longest key, so that the values line up
   for (const auto& key : runtime::config_keys())
-    std::printf("%-10s %-40s # %s\n", key.c_str(), runtime::value_of(config->values, key).c_str(),
+    key_width = std::max(key_width, static_cast<int>(key.size()));
+  for (const auto& key : runtime::config_keys())
+    std::printf("%-*s %-40s # %s\n", key_width, key.c_str(), runtime::value_of(config->values, key).c_str(),
                 config->origin.at(key).c_str());
   return exit_ok;
 }
