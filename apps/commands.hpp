@@ -68,6 +68,10 @@ int run_config_show(const runtime::config_inputs& inputs);
 /// `drover version`: prints the versions of Drover and its libraries.
 int run_version();
 
+/// `drover keys generate --dir DIR [--cluster-from OTHER]`: writes this node's CURVE keys (see
+/// cluster/curve_keys.hpp) and prints its public key and what to copy to the other machines.
+int run_keys_generate(const std::string& dir, const std::string& cluster_from);
+
 /// What `drover demo` was asked for.
 struct demo_options {
   uint32_t files = 3000; ///< --files N: tracked files in the generated sample repository

@@ -157,6 +157,17 @@ int main(int argc, char** argv) {
     ->type_name("N");
   add_config_flags(*demo, inputs, config_file);
 
+  auto* keys = app.add_subcommand("keys", "make the CurveZMQ keys that let nodes into a cluster");
+  keys->require_subcommand(1);
+  std::string keys_dir;
+  std::string cluster_from;
+  auto* keys_generate =
+    keys->add_subcommand("generate", "write a new node key (and a cluster key) into a keys directory");
+  keys_generate->add_option("--dir", keys_dir, "the keys directory (--keys-dir of drover up)")->required();
+  keys_generate->add_option("--cluster-from", cluster_from,
+                            "join the cluster whose cluster.key and authorized_keys are in this directory")
+    ->type_name("DIR");
+
   // `drover batch ... -- ARGS`: ARGS are the tool's {args}, kept away from CLI11 entirely.
   const auto separator = std::find(argv, argv + argc, std::string{"--"});
   if (separator != argv + argc && std::find(argv, separator, std::string{"batch"}) != separator) {
@@ -217,6 +228,8 @@ int main(int argc, char** argv) {
     return apps::run_config_show(inputs);
   if (version->parsed())
     return apps::run_version();
+  if (keys_generate->parsed())
+    return apps::run_keys_generate(keys_dir, cluster_from);
   if (demo->parsed())
     return apps::run_demo(demo_options, inputs);
   return apps::exit_usage;
