@@ -12,7 +12,8 @@ namespace drover::runtime {
 
 /// Bounds that a received buffer must stay within before anything reads it.
 struct decode_limits {
-  size_t max_bytes = 4 * 1024 * 1024; ///< larger buffers are rejected unread
+  /// Larger buffers are rejected unread; item reports carry the content of changed files.
+  size_t max_bytes = 16 * 1024 * 1024;
   unsigned max_depth = 16;            ///< nesting of tables
   unsigned max_tables = 4096;         ///< tables and vectors in one buffer
 };
