@@ -32,9 +32,7 @@ struct local_setup {
   std::map<std::string, std::string> config_files; ///< a manifest's --config path -> local copy
 };
 
-/// Makes a keys directory the way a user does.
-// NOTE: needs `drover keys generate --dir DIR` (issue 5, written by another helper at the time of
-// writing): until it exists, every test of this file that needs keys fails right here.
+/// Makes a keys directory the way a user does, with `drover keys generate --dir DIR`.
 void generate_keys(const std::string& dir) {
   std::string out;
   std::string err;
