@@ -1,6 +1,5 @@
 #include "cluster/curve_keys.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -213,20 +212,6 @@ caf::error join_cluster_of(const fs::path& dir, const fs::path& other) {
   return write_text(dir / authorized_keys_file, missing, O_APPEND, 0644);
 }
 
-bool is_loopback(std::string host) {
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host == "localhost")
-    return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1)
-    return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
-  return false;
-}
-
 } // namespace
 
 caf::expected<curve_keys> load_curve_keys(const std::string& dir) {
@@ -297,20 +282,6 @@ caf::expected<generated_keys> generate_curve_keys(const std::string& dir,
     return failed;
   made.node_public_key = node->public_key;
   return made;
-}
-
-caf::error check_insecure_allowed(const runtime::host_port& listen) {
-  if (!is_loopback(listen.host))
-    return runtime::make_error(
-      runtime_errc::invalid_config,
-      "cannot listen on tcp://" + listen.to_string()
-        + " without keys: plain TCP (no encryption, no authentication) is only allowed on "
-          "loopback (127.0.0.0/8, ::1, localhost). Make keys with `drover keys generate --dir DIR` "
-          "and start with --keys-dir DIR");
-  spdlog::warn("transport: no keys (--keys-dir): peers connect over plain TCP without encryption "
-               "or authentication, allowed for development because {} is loopback",
-               listen.host);
-  return caf::none;
 }
 
 } // namespace drover::cluster

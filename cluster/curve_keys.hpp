@@ -3,10 +3,7 @@
 #include <string>
 #include <vector>
 
-#include <caf/error.hpp>
 #include <caf/expected.hpp>
-
-#include "runtime/node_config.hpp"
 
 namespace drover::cluster {
 
@@ -25,6 +22,9 @@ namespace drover::cluster {
 //                    cluster.key alone does not let a machine in. Every member holds the same
 //                    list; adding a member means appending its key on every member and
 //                    restarting them (the list is read at start).
+//
+// Without a keys directory a node speaks plain TCP, which runtime::check_cluster_endpoints allows
+// on a loopback listen address only.
 //
 // A key pair file holds the lines `public-key = KEY` and `secret-key = KEY` (40-character z85
 // each); blank lines and lines starting with '#' are ignored.
@@ -61,11 +61,5 @@ caf::expected<curve_keys> load_curve_keys(const std::string& dir);
 /// overwrites an existing node.key, nor a cluster.key of another cluster (invalid_argument).
 caf::expected<generated_keys> generate_curve_keys(const std::string& dir,
                                                   const std::string& cluster_from = "");
-
-/// Decides whether a node without keys may listen at `listen`: plain TCP is allowed only on a
-/// loopback host (127.0.0.0/8, ::1, localhost), for development. Returns invalid_config with a
-/// message saying how to make keys otherwise; on loopback, logs the warning a keyless node gives
-/// at start and returns no error.
-caf::error check_insecure_allowed(const runtime::host_port& listen);
 
 } // namespace drover::cluster

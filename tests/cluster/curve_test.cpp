@@ -46,14 +46,21 @@ protected:
     node_ = std::make_unique<recording_endpoint>(load(dir_ / "member"));
   }
 
-  /// Sends a ping from a client endpoint; returns whether the node got anything (it must not,
-  /// for a refused client) after the client's connection was refused.
-  void expect_refused(recording_endpoint& client, const std::string& reason) {
+  /// Sends a ping from `client` and expects the handshake to be refused, counted under one of
+  /// `reasons` on the node, and nothing delivered to the node's handler.
+  void expect_refused(recording_endpoint& client, const std::vector<std::string>& reasons) {
     client.endpoint().send_to(node_->address(), ping(1));
     EXPECT_TRUE(client.wait_for_event(node_->address(), peer_event::refused, 5s));
-    EXPECT_GE(node_->wait_for_metric("drover_transport_auth_rejected_total{reason=\"" + reason + "\"}",
-                                     1, 5s),
-              1);
+    const auto counted = [&] {
+      double sum = 0;
+      for (const auto& reason : reasons)
+        sum += node_->metric("drover_transport_auth_rejected_total{reason=\"" + reason + "\"}");
+      return sum;
+    };
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         counted() < 1 && std::chrono::steady_clock::now() < deadline;)
+      std::this_thread::sleep_for(10ms);
+    EXPECT_GE(counted(), 1);
     EXPECT_GE(node_->metric("drover_transport_frames_rejected_total{reason=\"auth\"}"), 1);
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(node_->arrivals().size(), 0U) << "a refused client delivered an envelope";
@@ -77,7 +84,7 @@ TEST_F(CurveTest, UnknownClientKeyIsRefused) {
   // Holds the cluster key, but its own key is not on the node's allow-list.
   ASSERT_TRUE(generate_curve_keys(dir_ / "stranger", dir_ / "first"));
   recording_endpoint client{load(dir_ / "stranger")};
-  expect_refused(client, "unknown_key");
+  expect_refused(client, {"unknown_key"});
 }
 
 TEST_F(CurveTest, ClientOfAnotherClusterIsRefused) {
@@ -86,12 +93,14 @@ TEST_F(CurveTest, ClientOfAnotherClusterIsRefused) {
   // Even with a key on the allow-list: the cluster key does not match.
   keys.node = load(dir_ / "first").node;
   recording_endpoint client{keys};
-  expect_refused(client, "cryptographic");
+  expect_refused(client, {"cryptographic"});
 }
 
 TEST_F(CurveTest, ClientWithoutKeysIsRefused) {
   recording_endpoint client;
-  expect_refused(client, "mechanism_mismatch");
+  // Both sides see the mismatch; when the client hangs up first, the node sees only a handshake
+  // that broke off.
+  expect_refused(client, {"mechanism_mismatch", "handshake"});
   testing::zmq_client raw{node_->address()};
   raw.send(ping(2));
   EXPECT_FALSE(raw.receive(300ms));
@@ -181,16 +190,6 @@ TEST(CurveKeysTest, BadKeyFilesAreRefusedNamingFileAndLine) {
   std::remove((dir / "keys/cluster.key").c_str());
   EXPECT_NE(load_error(dir / "keys").find("cluster.key: missing"), std::string::npos)
     << load_error(dir / "keys");
-}
-
-TEST(CurveKeysTest, PlainTcpIsAllowedOnLoopbackOnly) {
-  for (const auto* host : {"127.0.0.1", "127.3.2.1", "localhost", "::1", "[::1]"})
-    EXPECT_FALSE(check_insecure_allowed({host, 7000})) << host;
-  for (const auto* host : {"0.0.0.0", "10.1.2.3", "*", "::", "example.com"}) {
-    const auto error = check_insecure_allowed({host, 7000});
-    ASSERT_TRUE(error) << host;
-    EXPECT_NE(runtime::describe(error).find("drover keys generate"), std::string::npos);
-  }
 }
 
 } // namespace
