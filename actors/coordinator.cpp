@@ -605,7 +605,7 @@ private:
   void send_to_member(const std::string& node_id, Message message) {
     self_->request(st_.services.cluster, std::chrono::seconds{10}, runtime::remote_atom::value, node_id,
                    std::string{runtime::actor_names::jobs})
-      .then([self = self_, message](const caf::actor& jobs) { self->send(jobs, message); },
+      .then([message](const caf::actor& jobs) { caf::anon_send(jobs, message); },
             [self = self_, node_id](const caf::error& error) {
               spdlog::warn("job {}: cannot reach node {}: {}", self->state.job.id, node_id,
                            runtime::describe(error));

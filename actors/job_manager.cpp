@@ -216,6 +216,10 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
       for (auto it = actors->begin(); it != actors->end(); ++it)
         if (it->second.address() == down.source) {
           const auto id = it->first;
+          if (down.reason && down.reason != caf::exit_reason::normal
+              && down.reason != caf::exit_reason::user_shutdown)
+            spdlog::error("job {}: its {} stopped: {}", id, actors == &st.live ? "coordinator" : "part on this node",
+                          runtime::describe(down.reason));
           actors->erase(it);
           auto deferred = st.deferred_offers.find(id);
           if (deferred != st.deferred_offers.end()) {

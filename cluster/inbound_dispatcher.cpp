@@ -14,8 +14,8 @@ namespace {
 
 using self_pointer = caf::stateful_actor<dispatcher_state>*;
 
-/// The kind of reply a request kind gets; `void` for kinds that are only ever sent one-way.
-template <class Request>
+/// The kind of reply a request kind gets; `void` for the other kinds.
+template <class Kind>
 struct reply_kind {
   using type = void;
 };
@@ -39,6 +39,18 @@ template <>
 struct reply_kind<runtime::item_report> {
   using type = runtime::report_ack;
 };
+
+/// The actor a one-way kind is for; nullptr for kinds that are never sent one-way (requests,
+/// and replies, which come back with a correlation_id).
+template <class Kind>
+const char* one_way_receiver() {
+  if constexpr (std::is_same_v<Kind, runtime::member_list>)
+    return runtime::actor_names::membership;
+  else if constexpr (std::is_same_v<Kind, runtime::job_offer> || std::is_same_v<Kind, runtime::job_withdrawn>)
+    return runtime::actor_names::jobs;
+  else
+    return nullptr;
+}
 
 /// Sends `request` to `target` and answers the peer with the typed reply.
 template <class Reply, class Request>
@@ -90,13 +102,18 @@ void route_request(self_pointer self, inbound_frame& frame) {
   }
   std::visit(
     [&](const auto& body) {
-      using reply_type = typename reply_kind<std::decay_t<decltype(body)>>::type;
-      if constexpr (std::is_void_v<reply_type>)
-        self->send(target->second, body);
-      else if (message.message_id == 0)
-        self->send(target->second, body); // a request kind sent one-way: nobody waits
-      else
-        forward<reply_type>(self, target->second, frame, body, budget);
+      using kind = std::decay_t<decltype(body)>;
+      using reply_type = typename reply_kind<kind>::type;
+      if constexpr (!std::is_void_v<reply_type>) {
+        if (message.message_id != 0)
+          return forward<reply_type>(self, target->second, frame, body, budget);
+      } else if (const char* receiver = one_way_receiver<kind>(); receiver != nullptr) {
+        // Sent anonymously: a one-way message gets no answer, and no error may come back here.
+        if (message.receiver.name == receiver)
+          return caf::anon_send(target->second, body);
+      }
+      // A reply kind without a request, a request without an id, or a kind for another actor.
+      st.undeliverable->increment();
     },
     message.message);
 }
@@ -129,6 +146,12 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
   state->undeliverable = &state->context.metrics->make_counter(
     "drover_transport_undeliverable_total",
     "Verified envelopes that named no local actor, were past their deadline or got no reply.");
+  // Nothing a peer sends may stop the dispatcher: stray errors and messages are dropped.
+  self->set_error_handler([self](caf::error& error) {
+    self->state.undeliverable->increment();
+    spdlog::debug("transport: dropped an error: {}", runtime::describe(error));
+  });
+  self->set_default_handler(caf::drop);
   return {
     [self](inbound_frame& frame) {
       if (frame.message.correlation_id != 0)

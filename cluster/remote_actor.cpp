@@ -16,8 +16,10 @@ using self_pointer = caf::stateful_actor<remote_actor_state>*;
 /// node's death fulfils.
 caf::response_promise forward(self_pointer self, runtime::wire_message body) {
   auto& st = self->state;
+  // Only a request is answered; a one-way message's sender must hear nothing back, not even
+  // an error when the node dies.
+  const bool wants_reply = self->current_message_id().is_request();
   auto promise = self->make_response_promise();
-  const bool wants_reply = promise.pending();
   runtime::envelope message{{st.setup.own_node, st.setup.own_name},
                             {st.setup.target.node_id, st.setup.target.name},
                             wants_reply ? st.next_message_id++ : 0,

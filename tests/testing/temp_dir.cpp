@@ -20,6 +20,8 @@ temp_dir::temp_dir() {
 }
 
 temp_dir::~temp_dir() {
+  if (std::getenv("DROVER_KEEP_TEST_DIRS") != nullptr) // for reading a failed test's logs
+    return;
   std::error_code ignored; // a test that already removed it is fine
   std::filesystem::remove_all(path_, ignored);
 }

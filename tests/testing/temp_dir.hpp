@@ -4,7 +4,8 @@
 
 namespace drover::testing {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction unless
+/// DROVER_KEEP_TEST_DIRS is set.
 class temp_dir {
 public:
   temp_dir();
