@@ -19,6 +19,10 @@ enum exit_status : int {
 /// `drover up`: runs a node in the foreground until SIGINT or SIGTERM.
 int run_up(const runtime::config_inputs& inputs);
 
+/// `drover up --check`: resolves and checks the configuration as a start would, starts nothing;
+/// exit_ok when the node would start, exit_usage with the reasons otherwise.
+int run_up_check(const runtime::config_inputs& inputs);
+
 /// What `drover batch` was asked for.
 struct batch_options {
   runtime::job_spec spec;

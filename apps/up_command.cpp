@@ -159,6 +159,10 @@ int run_up(const runtime::config_inputs& inputs) {
     std::fprintf(stderr, "drover up: %s\n", runtime::describe(config.error()).c_str());
     return exit_usage;
   }
+  if (auto error = runtime::check_cluster_endpoints(*config)) {
+    std::fprintf(stderr, "drover up: %s\n", runtime::describe(error).c_str());
+    return exit_usage;
+  }
   spdlog::set_level(spdlog::level::from_str(config->values.log_level));
   const auto signals = block_stop_signals();
   auto started = node::start(config->values);
@@ -169,13 +173,14 @@ int run_up(const runtime::config_inputs& inputs) {
   const auto& published = (*started)->published();
   std::printf("drover %s node %s (boot %llu)\n"
               "  data dir  %s\n"
-              "  listen    %s\n"
+              "  listen    %s (members reach it at %s)\n"
               "  http      http://%s/v1/node\n"
               "  metrics   http://%s/metrics\n"
               "ready: SIGINT or SIGTERM stops the node\n",
               published.version.c_str(), published.node_id.c_str(),
               static_cast<unsigned long long>((*started)->boot_count()), published.data_dir.c_str(),
-              published.listen.c_str(), published.http.c_str(), published.metrics.c_str());
+              published.listen.c_str(), published.advertise.c_str(), published.http.c_str(),
+              published.metrics.c_str());
   std::fflush(stdout);
   int received = 0;
   sigwait(&signals, &received);

@@ -10,13 +10,6 @@
 #include "apps/codemod.hpp"
 #include "apps/commands.hpp"
 
-namespace drover::apps {
-/// `drover up --check`: resolves and checks the configuration as a start would, starts nothing;
-/// exit_ok when the node would start, exit_usage with the reasons otherwise (apps/up_command.cpp).
-// TODO(lead): belongs in apps/commands.hpp beside run_up (not this helper's file to edit).
-int run_up_check(const runtime::config_inputs& inputs);
-} // namespace drover::apps
-
 namespace {
 
 using drover::runtime::config_inputs;
@@ -157,6 +150,14 @@ int main(int argc, char** argv) {
     ->type_name("N");
   add_config_flags(*demo, inputs, config_file);
 
+  auto* cluster = app.add_subcommand("cluster", "inspect the cluster a running node belongs to");
+  cluster->require_subcommand(1);
+  auto* cluster_members = cluster->add_subcommand(
+    "members", "list the members: id, endpoint, state, last heard, work items in flight");
+  cluster_members->add_option("--node", node, "URL of a running node's HTTP API (or DROVER_NODE)");
+  cluster_members->add_flag("--json", json, "print JSON");
+  add_config_flags(*cluster_members, inputs, config_file);
+
   auto* keys = app.add_subcommand("keys", "make the CurveZMQ keys that let nodes into a cluster");
   keys->require_subcommand(1);
   std::string keys_dir;
@@ -228,6 +229,8 @@ int main(int argc, char** argv) {
     return apps::run_config_show(inputs);
   if (version->parsed())
     return apps::run_version();
+  if (cluster_members->parsed())
+    return apps::run_cluster_members(node, json, inputs);
   if (keys_generate->parsed())
     return apps::run_keys_generate(keys_dir, cluster_from);
   if (demo->parsed())
