@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl procps tmux
+  iproute2 # ip netns and veth pairs for the network partition test
   clang-format clang-tidy
   libcaf-dev cppzmq-dev libzmq3-dev
   flatbuffers-compiler libflatbuffers-dev
