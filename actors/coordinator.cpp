@@ -49,6 +49,15 @@ using load_atom = caf::atom_constant<caf::atom("load")>;
 /// Checks how long lease requests have waited for an item.
 using pull_check_atom = caf::atom_constant<caf::atom("pullcheck")>;
 
+/// Checks whether leases expired.
+using lease_check_atom = caf::atom_constant<caf::atom("leasecheck")>;
+
+/// How often expired leases are looked for.
+constexpr auto lease_check_interval = std::chrono::seconds{1};
+
+/// How long a lease lasts beyond the time its chain's attempts may take.
+constexpr auto lease_margin = std::chrono::seconds{60};
+
 /// How long a lease request waits for an item before it gets lease_status::wait.
 constexpr auto max_pull_wait = std::chrono::seconds{2};
 
@@ -165,7 +174,10 @@ public:
     }
     // A holder asks again only once it is done with its item: whatever it still holds was lost
     // (a grant that never reached it, or a run it gave up).
-    release_holder(request.holder);
+    if (st_.leases.count(request.holder) != 0) {
+      lease_metric("released").increment();
+      release_holder(request.holder);
+    }
     st_.idle_pulls.push_back({request.holder, promise, std::chrono::steady_clock::now()});
     hand_out_work();
     schedule_pull_check();
@@ -182,6 +194,24 @@ public:
       st_.idle_pulls.pop_front();
     }
     schedule_pull_check();
+  }
+
+  /// Puts the items of leases past their expiry back to pending: their holder neither reported
+  /// nor asked again nor died in time (a result it sends later is rejected by the epoch).
+  void check_leases() {
+    st_.lease_check_scheduled = false;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::string> expired;
+    for (const auto& [holder, lease] : st_.leases)
+      if (lease.expires <= now)
+        expired.push_back(holder);
+    for (const auto& holder : expired) {
+      spdlog::warn("job {}: the lease of item {} held by {} expired", st_.job.id,
+                   st_.leases[holder].index, holder);
+      lease_metric("expired").increment();
+      release_holder(holder);
+    }
+    schedule_lease_check();
   }
 
   /// Offers the running job to every alive member of the cluster but this node.
@@ -226,7 +256,7 @@ public:
       return {false};
     auto& item = st_.items[index];
     auto held = st_.leases.find(report.holder);
-    const bool holds = held != st_.leases.end() && held->second == index;
+    const bool holds = held != st_.leases.end() && held->second.index == index;
     if (item.state != item_state::leased || item.epoch != report.epoch || !holds) {
       spdlog::warn("job {}: rejected a result for item {} from {} with expired lease epoch {}",
                    st_.job.id, index, report.holder, report.epoch);
@@ -281,7 +311,8 @@ public:
     }
     auto pull = std::move(st_.idle_pulls.front());
     st_.idle_pulls.pop_front();
-    st_.leases[pull.holder] = recorded.index;
+    st_.leases[pull.holder] = {recorded.index, std::chrono::steady_clock::now() + st_.lease_ttl};
+    schedule_lease_check();
     lease_metric("granted").increment();
     pull.promise.deliver(runtime::lease_grant{runtime::lease_status::granted, item.index, item.epoch,
                                               item.attempts, item.files});
@@ -339,6 +370,10 @@ private:
       }
       st_.chain.push_back(std::move(*manifest));
     }
+    st_.lease_ttl = lease_margin;
+    for (const auto& tool : st_.chain)
+      st_.lease_ttl += tool.retry.attempts * (std::chrono::duration_cast<std::chrono::milliseconds>(tool.timeout)
+                                              + tool.retry.max_backoff);
     auto filter = runtime::tool_file_filter::make(st_.chain);
     if (!filter)
       return filter.error();
@@ -531,9 +566,8 @@ private:
     auto held = st_.leases.find(holder);
     if (held == st_.leases.end())
       return;
-    const auto index = held->second;
+    const auto index = held->second.index;
     st_.leases.erase(held);
-    lease_metric("released").increment();
     release(index);
   }
 
@@ -543,14 +577,16 @@ private:
     auto of_node = [&](const std::string& holder) { return holder.compare(0, prefix.size(), prefix) == 0; };
     drop_idle_pulls(of_node);
     std::vector<std::string> holders;
-    for (const auto& [holder, index] : st_.leases)
+    for (const auto& [holder, lease] : st_.leases)
       if (of_node(holder))
         holders.push_back(holder);
     if (!holders.empty())
       spdlog::warn("job {}: node {} is dead; leasing its {} items again", st_.job.id, node_id,
                    holders.size());
-    for (const auto& holder : holders)
+    for (const auto& holder : holders) {
+      lease_metric("released").increment();
       release_holder(holder);
+    }
     // Offered again when it comes back: its part of the job died with it.
     st_.offered.erase(node_id);
   }
@@ -562,6 +598,13 @@ private:
     pulls.erase(std::remove_if(pulls.begin(), pulls.end(),
                                [&](const idle_pull& pull) { return matches(pull.holder); }),
                 pulls.end());
+  }
+
+  void schedule_lease_check() {
+    if (st_.lease_check_scheduled || st_.leases.empty() || runtime::is_final(st_.job.state))
+      return;
+    st_.lease_check_scheduled = true;
+    self_->delayed_send(self_, lease_check_interval, lease_check_atom::value);
   }
 
   void schedule_pull_check() {
@@ -615,8 +658,8 @@ private:
   observability::counter& lease_metric(const std::string& event) {
     return st_.services.metrics->make_counter(
       "drover_leases_total",
-      "Work item leases by event: granted, released (holder lost or dead), rejected_late (a "
-      "result for an expired lease).",
+      "Work item leases by event: granted, released (its holder asked again or its node died), "
+      "expired (not reported in time), rejected_late (a result for a lease that ended).",
       {{"event", event}});
   }
 
@@ -699,6 +742,7 @@ caf::behavior coordinator(caf::stateful_actor<coordinator_state>* self, job_serv
     [self](load_atom) { coordinator_logic{self}.load_items(); },
     [self](const runtime::lease_request& request) { return coordinator_logic{self}.pull(request); },
     [self](pull_check_atom) { coordinator_logic{self}.check_idle_pulls(); },
+    [self](lease_check_atom) { coordinator_logic{self}.check_leases(); },
     [self](const runtime::item_report& report) { return coordinator_logic{self}.on_report(report); },
     [self](const runtime::member_info& member) { coordinator_logic{self}.on_member(member); },
     [self](const lease_recorded& recorded) { coordinator_logic{self}.on_lease_recorded(recorded); },

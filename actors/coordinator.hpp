@@ -22,6 +22,12 @@
 
 namespace drover::actors {
 
+/// An item leased to a holder, until it reports or `expires`.
+struct held_lease {
+  uint32_t index = 0;
+  std::chrono::steady_clock::time_point expires;
+};
+
 /// A lease request waiting for an item.
 struct idle_pull {
   std::string holder;
@@ -42,7 +48,10 @@ struct coordinator_state {
   std::optional<std::string> unread_from;
   bool read_requested = false; ///< a message to read the next step is on its way
   uint64_t items_read = 0; ///< item records read on resume, to check that none is missing
-  std::map<std::string, uint32_t> leases; ///< the item each holder (an invoker) holds
+  std::map<std::string, held_lease> leases; ///< the item each holder (an invoker) holds
+  /// How long a lease lasts: time enough for every attempt of every tool of the chain.
+  std::chrono::milliseconds lease_ttl{0};
+  bool lease_check_scheduled = false;
   std::deque<idle_pull> idle_pulls;        ///< invokers waiting for work, oldest first
   bool pull_check_scheduled = false;       ///< a check of idle pulls' waiting time is on its way
   /// Nodes that were offered the job, with the boot count they had then (a restarted node has
@@ -66,7 +75,8 @@ struct coordinator_state {
 /// first ones before it has read the rest.
 /// In a cluster it offers the job to every alive member (and to members that join or restart
 /// while it runs), whose invokers lease items through the job manager of this node exactly as
-/// the local ones do; a member declared dead loses its leases, and its late results are
+/// the local ones do; a member declared dead loses its leases, a lease not reported within the
+/// time every attempt of every tool of the chain may take expires, and late results are
 /// rejected by the lease epoch. Results from other nodes carry the changed files' content, which
 /// is written into this node's worktree only once the result is accepted.
 /// Answers: lease_request -> lease_grant (a holder's new request releases what it held; a
