@@ -17,7 +17,36 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
   return true;
 }
 
-running_node& cluster_harness::start(const std::string& name, std::vector<std::string> extra_args, bool join) {
+std::string generate_keys(const std::string& dir, const std::string& cluster_from) {
+  std::vector<std::string> args{"keys", "generate", "--dir", dir};
+  if (!cluster_from.empty()) {
+    args.push_back("--cluster-from");
+    args.push_back(cluster_from);
+  }
+  std::string out;
+  std::string err;
+  if (run_drover(args, out, err) != 0)
+    throw std::runtime_error{"drover keys generate --dir " + dir + " failed: " + out + err};
+  const std::string label = "node public key: ";
+  const auto at = out.find(label);
+  if (at == std::string::npos)
+    throw std::runtime_error{"drover keys generate printed no key: " + out};
+  return out.substr(at + label.size(), 40);
+}
+
+std::vector<std::string> make_cluster_keys(const std::vector<std::string>& dirs) {
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < dirs.size(); ++i)
+    keys.push_back(generate_keys(dirs[i], i == 0 ? "" : dirs[i - 1]));
+  // The last one's list holds every key: each copied the list of the one before and added its own.
+  const auto allow_list = read_file(dirs.back() + "/authorized_keys");
+  for (const auto& dir : dirs)
+    write_file(dir + "/authorized_keys", allow_list);
+  return keys;
+}
+
+running_node& cluster_harness::start(const std::string& name, std::vector<std::string> extra_args,
+                                     bool join, const node_placement& placement) {
   std::vector<std::string> args{"--tools-dir", dir_ / "tools"};
   if (join && !seed_.empty()) {
     args.push_back("--join");
@@ -27,10 +56,12 @@ running_node& cluster_harness::start(const std::string& name, std::vector<std::s
   for (auto& [known, node] : nodes_)
     if (known == name) {
       node.reset(); // a restart: the old process is gone (killed) or is killed now
-      node = std::make_unique<running_node>(dir_ / name, dir_ / (name + "-restart"), args);
+      node =
+        std::make_unique<running_node>(dir_ / name, dir_ / (name + "-restart"), args, placement);
       return *node;
     }
-  nodes_.emplace_back(name, std::make_unique<running_node>(dir_ / name, dir_ / name, args));
+  nodes_.emplace_back(name,
+                      std::make_unique<running_node>(dir_ / name, dir_ / name, args, placement));
   if (seed_.empty())
     seed_ = nodes_.back().second->listen();
   return *nodes_.back().second;

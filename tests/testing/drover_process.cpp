@@ -15,9 +15,11 @@ extern char** environ;
 
 namespace drover::testing {
 
-drover_process::drover_process(const std::vector<std::string>& args, const std::string& log_prefix)
+drover_process::drover_process(const std::vector<std::string>& args, const std::string& log_prefix,
+                               const std::vector<std::string>& launcher)
   : log_prefix_(log_prefix) {
-  std::vector<std::string> argv{DROVER_BINARY};
+  std::vector<std::string> argv{launcher};
+  argv.push_back(DROVER_BINARY);
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> pointers;
   for (auto& arg : argv)
@@ -30,10 +32,12 @@ drover_process::drover_process(const std::vector<std::string>& args, const std::
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, (log_prefix + ".err").c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int failed = posix_spawn(&pid_, DROVER_BINARY, &actions, nullptr, pointers.data(), environ);
+  // A launcher is looked up in PATH like a shell would; the binary is named by its full path.
+  const int failed =
+    posix_spawnp(&pid_, argv.front().c_str(), &actions, nullptr, pointers.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (failed != 0)
-    throw std::runtime_error{"cannot start " DROVER_BINARY};
+    throw std::runtime_error{"cannot start " + argv.front()};
 }
 
 drover_process::~drover_process() {

@@ -17,8 +17,10 @@ namespace drover::testing {
 class drover_process {
 public:
   /// Starts `drover args...` (the binary built with the tests); stdout and stderr go to
-  /// `log_prefix`.out and .err.
-  drover_process(const std::vector<std::string>& args, const std::string& log_prefix);
+  /// `log_prefix`.out and .err. A non-empty `launcher` (e.g. `ip netns exec NS`) is run with the
+  /// binary and `args` after it; it must exec the binary, so that pid() is the node's.
+  drover_process(const std::vector<std::string>& args, const std::string& log_prefix,
+                 const std::vector<std::string>& launcher = {});
   ~drover_process();
   drover_process(const drover_process&) = delete;
   drover_process& operator=(const drover_process&) = delete;

@@ -5,14 +5,18 @@
 
 #include <httplib.h>
 
+#include "tests/testing/text.hpp"
+
 namespace drover::testing {
 
 namespace {
 
 std::vector<std::string> up_command(const std::string& data_dir,
-                                    const std::vector<std::string>& extra_args) {
-  std::vector<std::string> command{"up", "--data-dir", data_dir, "--listen", "tcp://127.0.0.1:0",
-                                   "--http", "127.0.0.1:0", "--metrics", "127.0.0.1:0"};
+                                    const std::vector<std::string>& extra_args,
+                                    const std::string& host) {
+  std::vector<std::string> command{
+    "up",     "--data-dir", data_dir,    "--listen", "tcp://" + host + ":0",
+    "--http", host + ":0",  "--metrics", host + ":0"};
   command.insert(command.end(), extra_args.begin(), extra_args.end());
   return command;
 }
@@ -20,13 +24,15 @@ std::vector<std::string> up_command(const std::string& data_dir,
 } // namespace
 
 running_node::running_node(const std::string& data_dir, const std::string& log_prefix,
-                           const std::vector<std::string>& extra_args)
-  : process_{up_command(data_dir, extra_args), log_prefix} {
+                           const std::vector<std::string>& extra_args,
+                           const node_placement& placement)
+  : process_{up_command(data_dir, extra_args, placement.host), log_prefix, placement.launcher} {
   auto info = process_.wait_for_node_file(data_dir, std::chrono::seconds{30});
   if (!info)
     throw std::runtime_error{"node did not start: " + process_.err()};
   http_ = (*info)["http"];
   listen_ = (*info)["listen"];
+  metrics_ = info->value("metrics", "");
   client_ = std::make_unique<httplib::Client>("http://" + http_);
   client_->set_read_timeout(30);
 }
@@ -36,6 +42,21 @@ running_node::~running_node() = default;
 nlohmann::json running_node::get(const std::string& path) {
   auto response = client_->Get(path.c_str());
   return response ? nlohmann::json::parse(response->body, nullptr, false) : nlohmann::json{};
+}
+
+double running_node::metric(const std::string& prefix) {
+  const auto colon = metrics_.rfind(':');
+  if (colon == std::string::npos)
+    return 0;
+  httplib::Client client{metrics_.substr(0, colon), std::stoi(metrics_.substr(colon + 1))};
+  client.set_connection_timeout(5);
+  auto response = client.Get("/metrics");
+  double sum = 0;
+  if (response)
+    for (const auto& line : lines_of(response->body))
+      if (line.rfind(prefix, 0) == 0)
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+  return sum;
 }
 
 std::string running_node::submit(const nlohmann::json& request) {
