@@ -9,7 +9,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/catalog_shard.hpp"
+#include "actors/catalog_search.hpp"
 #include "runtime/error.hpp"
 #include "runtime/tool_probe.hpp"
 #include "runtime/tool_records.hpp"
@@ -28,47 +28,19 @@ using probed_atom = caf::atom_constant<caf::atom("probed")>;
 constexpr auto shard_timeout = std::chrono::seconds{10};
 constexpr size_t max_parallel_probes = 4;
 
-/// Calls `ask(i)` for each i below `count`, each a request to a shard, and `done` once: with
-/// their answers in that order, or with the first error.
-template <class T, class Ask, class Done>
-void gather_each(size_t count, Ask ask, Done done) {
-  struct pending {
-    std::vector<T> answers;
-    size_t left;
-    bool over = false;
-    Done done;
-  };
-  auto round = std::make_shared<pending>(pending{std::vector<T>(count), count, false, std::move(done)});
-  if (count == 0)
-    round->done(caf::expected<std::vector<T>>{std::vector<T>{}});
-  for (size_t i = 0; i < count; ++i)
-    ask(i).then(
-      [round, i](T& answer) {
-        round->answers[i] = std::move(answer);
-        if (--round->left == 0 && !round->over) {
-          round->over = true;
-          round->done(caf::expected<std::vector<T>>{std::move(round->answers)});
-        }
-      },
-      [round](caf::error& error) {
-        if (!round->over) {
-          round->over = true;
-          round->done(caf::expected<std::vector<T>>{std::move(error)});
-        }
-      });
+/// Sends `message` to the actor of the shard that holds tool `id`, if held here.
+template <class... Ts>
+void send_to_local_shard(state_t* self, const std::string& id, const Ts&... message) {
+  const auto& p = self->state.placement;
+  auto held = p.local.find(static_cast<uint32_t>(shard_of(id, p.shard_count)));
+  if (held != p.local.end())
+    self->send(held->second, message...);
 }
 
-/// Sends `message` to every shard and calls `done` once: with their answers in shard order,
-/// or with the first error.
-template <class T, class Done, class... Ts>
-void gather(state_t* self, Done done, const Ts&... message) {
-  const auto& shards = self->state.shards;
-  gather_each<T>(
-    shards.size(), [&](size_t i) { return self->request(shards[i], shard_timeout, message...); }, std::move(done));
-}
-
-const caf::actor& owner(state_t* self, const std::string& id) {
-  return self->state.shards[shard_of(id, self->state.shards.size())];
+/// Makes `manifest` the one this node knows for its id.
+void remember(state_t* self, runtime::tool_manifest manifest) {
+  auto id = manifest.id;
+  self->state.manifests[id] = std::make_shared<const runtime::tool_manifest>(std::move(manifest));
 }
 
 /// Starts queued probes while fewer than max_parallel_probes run; each result comes back as a
@@ -111,7 +83,8 @@ void on_probed(state_t* self, uint64_t round, const std::string& id, runtime::to
   start_probes(self);
   if (auto error = runtime::store_tool_availability(*st.setup.db, id, found))
     spdlog::error("tool {}: cannot store its probe result: {}", id, runtime::describe(error));
-  self->send(owner(self, id), availability_atom::value, id, found);
+  // Only the shard here: a shard elsewhere ranks by what its own node probed.
+  send_to_local_shard(self, id, availability_atom::value, id, found);
   auto waiting = st.probes.find(round);
   if (waiting == st.probes.end())
     return;
@@ -124,81 +97,19 @@ void on_probed(state_t* self, uint64_t round, const std::string& id, runtime::to
   st.probes.erase(waiting);
 }
 
-/// Hands every tool of the registry to its shard and probes those without a readable probe record.
+/// Places the shards, with every tool of the registry, and probes the tools without a readable
+/// probe record.
 void start(state_t* self) {
   auto& st = self->state;
-  for (size_t i = 0; i < st.setup.shards; ++i)
-    st.shards.push_back(self->spawn<caf::linked>(catalog_shard, st.setup.db, st.setup.metrics, st.setup.params));
   std::vector<runtime::tool_manifest> never_probed;
   for (auto& tool : st.setup.registry->list()) {
     // Never probed, or a record that no longer reads: probe again.
     if (st.setup.probe_at_start && !runtime::load_tool_availability(*st.setup.db, tool.id))
       never_probed.push_back(tool);
-    self->send(owner(self, tool.id), put_tool_atom::value, std::move(tool));
+    remember(self, std::move(tool));
   }
+  start_placement(self);
   probe(self, never_probed, 0);
-}
-
-/// Answers a search in three rounds over the shards: their corpus statistics for the query
-/// terms, merged; each one's ranking against them, merged; the hits of the best, from the
-/// shards that hold them.
-caf::result<search_reply> search(state_t* self, runtime::search_request request) {
-  struct query {
-    runtime::search_request request;
-    std::vector<std::string> terms;
-    runtime::corpus_stats corpus;
-    int64_t now_ms = runtime::unix_now_ms();
-    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    caf::typed_response_promise<search_reply> promise;
-  };
-  auto q = std::make_shared<query>();
-  q->terms = runtime::search_terms(request.text);
-  q->request = std::move(request);
-  q->promise = self->make_response_promise<search_reply>();
-  const auto fail = [q](caf::error& error) { q->promise.deliver(std::move(error)); };
-  const auto answer = [self, q](std::vector<search_hit> hits) {
-    auto& st = self->state;
-    st.queries->increment();
-    st.hits->increment(static_cast<double>(hits.size()));
-    st.query_seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - q->started).count());
-    q->promise.deliver(search_reply{std::move(hits), q->corpus.documents});
-  };
-  const auto fetch = [self, q, fail, answer](std::vector<std::vector<runtime::ranked_tool>>& rankings) {
-    const auto best = runtime::merge_rankings(std::move(rankings), q->request.limit);
-    gather_each<std::vector<search_hit>>(
-      best.size(),
-      [&](size_t i) {
-        return self->request(self->state.shards[best[i].first], shard_timeout, hits_atom::value, best[i].second,
-                             q->terms, q->corpus, q->now_ms);
-      },
-      [fail, answer](caf::expected<std::vector<std::vector<search_hit>>> parts) {
-        if (!parts)
-          return fail(parts.error());
-        std::vector<search_hit> hits;
-        for (auto& part : *parts)
-          std::move(part.begin(), part.end(), std::back_inserter(hits));
-        std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return runtime::ranks_before(a, b); });
-        answer(std::move(hits));
-      });
-  };
-  gather<runtime::corpus_stats>(
-    self,
-    [self, q, fail, fetch](caf::expected<std::vector<runtime::corpus_stats>> parts) {
-      if (!parts)
-        return fail(parts.error());
-      for (const auto& part : *parts)
-        q->corpus.merge(part);
-      gather<std::vector<runtime::ranked_tool>>(
-        self,
-        [fail, fetch](caf::expected<std::vector<std::vector<runtime::ranked_tool>>> rankings) {
-          if (!rankings)
-            return fail(rankings.error());
-          fetch(*rankings);
-        },
-        search_atom::value, q->request, q->terms, q->corpus, q->now_ms);
-    },
-    corpus_atom::value, q->terms);
-  return q->promise;
 }
 
 caf::result<std::string> put_tool(state_t* self, const std::string& source, const std::string& yaml) {
@@ -209,7 +120,8 @@ caf::result<std::string> put_tool(state_t* self, const std::string& source, cons
   if (auto error = runtime::store_user_manifest(*setup.db, manifest->id, source, yaml))
     return error;
   setup.registry->add(*manifest);
-  self->send(owner(self, manifest->id), put_tool_atom::value, *manifest);
+  remember(self, *manifest);
+  send_to_local_shard(self, manifest->id, put_tool_atom::value, *manifest);
   probe(self, {*manifest}, 0);
   return manifest->id;
 }
@@ -234,9 +146,13 @@ caf::behavior catalog(state_t* self, catalog_setup setup) {
   start(self);
   return {
     [self](search_atom, runtime::search_request& request) { return search(self, std::move(request)); },
-    [self](outcome_atom, const tool_outcome& outcome) {
-      self->send(owner(self, outcome.tool), outcome_atom::value, outcome);
-    },
+    [self](outcome_atom, const tool_outcome& outcome) { record_own_outcome(self, outcome); },
+    [self](const runtime::shard_outcome& outcome) { take_remote_part(self, outcome); },
+    [self](const runtime::shard_corpus_request& request) { return serve(self, request); },
+    [self](const runtime::shard_rank_request& request) { return serve(self, request); },
+    [self](const runtime::shard_hits_request& request) { return serve(self, request); },
+    [self](const runtime::shard_stats_request& request) { return local_parts(self, request); },
+    [self](const runtime::member_info& member) { on_member(self, member); },
     [self](put_tool_atom, const std::string& source, const std::string& yaml) {
       return put_tool(self, source, yaml);
     },
@@ -262,50 +178,25 @@ caf::behavior catalog(state_t* self, catalog_setup setup) {
     [self](probed_atom, uint64_t round, const std::string& id, runtime::tool_availability& found) {
       on_probed(self, round, id, found);
     },
-    [self](show_atom, const std::string& id) -> caf::result<search_hit> {
-      auto promise = self->make_response_promise<search_hit>();
-      self->request(owner(self, id), shard_timeout, show_atom::value, id, runtime::unix_now_ms())
-        .then(
-          [promise, id](std::vector<search_hit>& found) mutable {
-            if (found.empty())
-              promise.deliver(runtime::make_error(runtime::runtime_errc::not_found, "no tool " + id));
-            else
-              promise.deliver(std::move(found.front()));
-          },
-          [promise](caf::error& error) mutable { promise.deliver(std::move(error)); });
-      return promise;
-    },
+    [self](show_atom, const std::string& id) { return show_tool(self, id); },
     [self](flush_atom) -> caf::result<bool> {
       auto promise = self->make_response_promise<bool>();
-      gather<bool>(
-        self,
-        [promise](caf::expected<std::vector<bool>> done) mutable {
-          if (done)
-            promise.deliver(true);
-          else
-            promise.deliver(std::move(done.error()));
-        },
-        flush_atom::value);
+      // Outcomes are persisted as they arrive; what is left is the shards' queues.
+      const auto shards = local_shards(self);
+      auto left = std::make_shared<size_t>(shards.size());
+      if (shards.empty())
+        promise.deliver(true);
+      for (const auto& shard : shards)
+        self->request(shard, shard_timeout, flush_atom::value)
+          .then(
+            [promise, left](bool) mutable {
+              if (--*left == 0)
+                promise.deliver(true);
+            },
+            [promise](caf::error& error) mutable { promise.deliver(std::move(error)); });
       return promise;
     },
-    [self](tools_atom) -> caf::result<std::vector<search_hit>> {
-      auto promise = self->make_response_promise<std::vector<search_hit>>();
-      gather<std::vector<search_hit>>(
-        self,
-        [promise](caf::expected<std::vector<std::vector<search_hit>>> parts) mutable {
-          if (!parts) {
-            promise.deliver(std::move(parts.error()));
-            return;
-          }
-          std::vector<search_hit> all;
-          for (auto& part : *parts)
-            all.insert(all.end(), part.begin(), part.end());
-          std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.tool->id < b.tool->id; });
-          promise.deliver(std::move(all));
-        },
-        tools_atom::value, runtime::unix_now_ms());
-      return promise;
-    },
+    [self](tools_atom) { return list_tools(self); },
   };
 }
 

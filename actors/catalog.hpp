@@ -11,6 +11,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/catalog_messages.hpp"
+#include "actors/catalog_placement.hpp"
 #include "observability/metrics.hpp"
 #include "runtime/process_runner.hpp"
 #include "runtime/store.hpp"
@@ -29,6 +30,8 @@ struct catalog_setup {
   size_t shards = 4;
   runtime::ranking_params params;
   bool probe_at_start = true; ///< probe the tools without a stored probe result in the background
+  std::string node_id;        ///< this node: the origin of its invokers' statistics parts
+  caf::actor cluster;         ///< the membership (runtime/cluster_messages.hpp); none: every shard is here
 };
 
 /// A `drover tools probe` waiting for its answer.
@@ -40,7 +43,9 @@ struct probe_round {
 
 struct catalog_state {
   catalog_setup setup;
-  std::vector<caf::actor> shards;
+  shard_placement placement;
+  /// Every manifest this node knows, by id: shared with the hits made of it.
+  std::map<std::string, std::shared_ptr<const runtime::tool_manifest>> manifests;
   std::map<uint64_t, probe_round> probes; ///< by round; round 0 (background probes) waits for nobody
   uint64_t last_probe_round = 0;
   std::deque<std::pair<uint64_t, runtime::tool_manifest>> probe_queue; ///< (round, tool) not started yet
@@ -54,14 +59,21 @@ struct catalog_state {
 /// Returns the shard of `shards` shards that owns tool `id` (a stable hash of the id).
 size_t shard_of(const std::string& id, size_t shards);
 
-/// The node's tool catalog: spawns the shards, gives each the tools it owns (by shard_of) and
-/// scatters every query to all of them. A search first gathers the corpus statistics of the
-/// query terms from every shard, then asks each shard for its top hits scored against the
-/// whole catalog's statistics, and merges them: the ranking does not depend on the sharding.
+/// The node's tool catalog front. The catalog is partitioned into setup.shards shards by
+/// shard_of(); with a cluster, each shard lives on one member (see shard_placement for where,
+/// and for the rule that keeps outcome statistics alive across members' deaths), and the
+/// fronts of all members talk to each other (registered as "catalog"). A search gathers the
+/// corpus statistics of the query terms from every shard, then asks each shard for its top
+/// hits scored against the whole catalog's statistics, merges them and fetches the hits of
+/// the best from their shards: the ranking depends neither on the sharding nor on the
+/// placement. A shard whose owner does not answer in time is left out and named in the reply.
 /// Tools without a stored probe result are probed in the background at start (unless
 /// setup.probe_at_start is off). Messages:
 /// - search_atom, search_request -> search_reply
-/// - outcome_atom, tool_outcome: to the owning shard
+/// - outcome_atom, tool_outcome: persisted as this node's part, then sent to the shard's owner
+/// - shard_corpus_request, shard_rank_request, shard_hits_request (from other fronts) -> their
+///   replies; shard_stats_request -> shard_stats_reply; shard_outcome (one-way)
+/// - runtime::member_info: a membership change (subscribed at start)
 /// - put_tool_atom, source, yaml -> std::string (the id): validates the manifest (an error
 ///   names the field), adds it to the registry, stores it durably, gives it to its shard
 /// - probe_atom, ids -> probe_report: probes those tools (every tool when empty) now and
@@ -70,7 +82,9 @@ size_t shard_of(const std::string& id, size_t shards);
 /// - tools_atom -> std::vector<search_hit>: every tool, ordered by id
 /// - flush_atom -> true once every outcome sent before it is recorded (the node asks before it
 ///   stops, so that no reported outcome is lost)
-/// Spawn detached: it reads and writes the store.
+/// Spawn detached: it reads and writes the store. Metrics: drover_catalog_shards_owned,
+/// drover_catalog_rehomings_total, drover_catalog_remote_shard_requests_total,
+/// drover_catalog_remote_shard_timeouts_total.
 caf::behavior catalog(caf::stateful_actor<catalog_state>* self, catalog_setup setup);
 
 } // namespace drover::actors

@@ -9,6 +9,7 @@
 #include <caf/atom.hpp>
 
 #include "runtime/tool_search.hpp"
+#include "runtime/wire_messages.hpp"
 
 namespace drover::actors {
 
@@ -32,6 +33,8 @@ using tools_atom = caf::atom_constant<caf::atom("tools")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 /// Sets what a probe found about a tool.
 using availability_atom = caf::atom_constant<caf::atom("avail")>;
+/// Gives a shard parts of its tools' outcome statistics (runtime::tool_stats_record).
+using parts_atom = caf::atom_constant<caf::atom("parts")>;
 
 /// One tool invocation as the invoker saw it. Findings count as success: the tool did its job.
 struct tool_outcome {
@@ -41,10 +44,13 @@ struct tool_outcome {
   int64_t at_ms = 0; ///< Unix epoch milliseconds
 };
 
-/// A ranked answer: the hits, best first, and how many tools the catalog holds.
+/// A ranked answer: the hits, best first, and how many tools the catalog holds. A shard whose
+/// owner did not answer in time is listed in `missing_shards`: its tools are neither counted
+/// nor ranked (the answer is degraded, not wrong about the others).
 struct search_reply {
   std::vector<runtime::search_hit> hits;
   uint64_t catalog_size = 0;
+  std::vector<uint32_t> missing_shards;
 };
 
 /// What probing found, by tool id.
@@ -63,3 +69,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<drover::runtime::search_hit>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<drover::runtime::ranked_tool>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::tool_manifest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::tool_availability)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<drover::runtime::tool_stats_record>)

@@ -66,6 +66,7 @@ caf::expected<std::unique_ptr<node>> node::start(const runtime::node_config& con
   if (auto error = self->start_transport(config))
     return error;
   self->start_membership(config);
+  self->start_catalog(config);
   self->start_jobs(config);
   self->endpoint_->start(
     [dispatcher = self->dispatcher_](cluster::inbound_source source, runtime::envelope message) {
@@ -137,10 +138,15 @@ void node::start_actors(const runtime::node_config& config) {
   const auto drover_binary =
     length > 0 ? std::string{self_exe, static_cast<size_t>(length)} : std::string{"drover"};
   drover_binary_ = drover_binary;
+}
+
+void node::start_catalog(const runtime::node_config& config) {
   actors::catalog_setup catalog{store_.get(), &catalog_,          runner_.get(),
-                                metrics_.get(), drover_binary,      config.catalog_shards,
-                                {},             config.background_probes};
+                                metrics_.get(), drover_binary_,     config.catalog_shards,
+                                {},             config.background_probes,
+                                identity_.node_id, membership_};
   catalog_actor_ = actors_->spawn<caf::detached>(actors::catalog, std::move(catalog));
+  caf::anon_send(dispatcher_, cluster::exposed_actor{runtime::actor_names::catalog, catalog_actor_, false});
 }
 
 void node::start_jobs(const runtime::node_config& config) {
@@ -215,6 +221,7 @@ void node::start_membership(const runtime::node_config& config) {
   setup.node_id = identity_.node_id;
   setup.endpoint = published_.advertise;
   setup.boot_count = identity_.boot_count;
+  setup.catalog_shards = config.catalog_shards;
   setup.seeds = config.join;
   setup.heartbeat_interval = std::chrono::milliseconds{config.heartbeat_interval_ms};
   setup.suspicion_timeout = std::chrono::milliseconds{config.suspicion_timeout_ms};

@@ -58,6 +58,8 @@ private:
   void register_job_metrics();
   caf::error start_transport(const runtime::node_config& config);
   void start_membership(const runtime::node_config& config);
+  /// Starts the tool catalog front, attached to the membership and reachable as "catalog".
+  void start_catalog(const runtime::node_config& config);
   caf::error start_servers(const runtime::node_config& config);
   /// Stops the job manager, then waits until the catalog has recorded every tool outcome sent
   /// so far (an invoker still finishing a run after that may lose its last outcome).

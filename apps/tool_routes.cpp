@@ -124,7 +124,11 @@ void add_tool_routes(httplib::Server& routes, caf::actor_system& system, caf::ac
     ask_catalog<actors::search_reply>(
       system, catalog, response, 200,
       [](const actors::search_reply& reply) {
-        return nlohmann::json{{"catalog_size", reply.catalog_size}, {"hits", hits_json(reply.hits)}};
+        // A shard whose owner did not answer: its tools are missing from this answer.
+        return nlohmann::json{{"catalog_size", reply.catalog_size},
+                              {"hits", hits_json(reply.hits)},
+                              {"degraded", !reply.missing_shards.empty()},
+                              {"missing_shards", reply.missing_shards}};
       },
       catalog_timeout, actors::search_atom::value, std::move(*query));
   });

@@ -136,6 +136,9 @@ int run_tools_search(const tools_search_options& options, const runtime::config_
       return {};
     }
     const auto& hits = (*reply)["hits"];
+    if (reply->value("degraded", false))
+      std::fprintf(stderr, "warning: catalog shards %s did not answer: their tools are missing below\n",
+                   (*reply)["missing_shards"].dump().c_str());
     if (hits.empty())
       std::printf("no tool matches (the catalog holds %llu)\n",
                   static_cast<unsigned long long>((*reply)["catalog_size"].get<uint64_t>()));

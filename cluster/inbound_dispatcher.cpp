@@ -39,6 +39,22 @@ template <>
 struct reply_kind<runtime::item_report> {
   using type = runtime::report_ack;
 };
+template <>
+struct reply_kind<runtime::shard_corpus_request> {
+  using type = runtime::shard_corpus_reply;
+};
+template <>
+struct reply_kind<runtime::shard_rank_request> {
+  using type = runtime::shard_rank_reply;
+};
+template <>
+struct reply_kind<runtime::shard_hits_request> {
+  using type = runtime::shard_hits_reply;
+};
+template <>
+struct reply_kind<runtime::shard_stats_request> {
+  using type = runtime::shard_stats_reply;
+};
 
 /// The actor a one-way kind is for; nullptr for kinds that are never sent one-way (requests,
 /// and replies, which come back with a correlation_id).
@@ -48,6 +64,8 @@ const char* one_way_receiver() {
     return runtime::actor_names::membership;
   else if constexpr (std::is_same_v<Kind, runtime::job_offer> || std::is_same_v<Kind, runtime::job_withdrawn>)
     return runtime::actor_names::jobs;
+  else if constexpr (std::is_same_v<Kind, runtime::shard_outcome>)
+    return runtime::actor_names::catalog;
   else
     return nullptr;
 }

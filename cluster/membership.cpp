@@ -140,8 +140,9 @@ public:
 
 private:
   runtime::member_info self_info() const {
-    return {st_.setup.node_id, st_.setup.endpoint, st_.setup.boot_count, member_state::alive,
-            runtime::unix_now_ms(), in_flight()};
+    return {st_.setup.node_id,     st_.setup.endpoint, st_.setup.boot_count,
+            member_state::alive,   runtime::unix_now_ms(), in_flight(),
+            st_.setup.catalog_shards};
   }
 
   uint32_t in_flight() const { return st_.setup.items_in_flight ? st_.setup.items_in_flight() : 0; }
@@ -196,6 +197,7 @@ private:
     auto& member = known->second;
     const bool moved = member.info.endpoint != info.endpoint;
     member.info.endpoint = info.endpoint;
+    member.info.catalog_shards = info.catalog_shards; // a restart may change it
     heard_from(member, info.boot_count, info.items_in_flight, moved);
   }
 

@@ -29,6 +29,7 @@ struct membership_setup {
   std::string node_id;
   std::string endpoint; ///< the endpoint this node advertises
   uint64_t boot_count = 0;
+  uint32_t catalog_shards = 0; ///< announced in member_info: members must agree on it
   std::vector<std::string> seeds; ///< endpoints to join through
   std::chrono::milliseconds heartbeat_interval{250};
   std::chrono::milliseconds suspicion_timeout{2000};

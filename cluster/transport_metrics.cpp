@@ -9,9 +9,12 @@ namespace drover::cluster {
 namespace {
 
 // In the order of the alternatives of runtime::wire_message.
-constexpr std::array<const char*, 11> kind_names{
+constexpr std::array<const char*, 20> kind_names{
   "ping",      "pong",        "node_hello",  "join_request", "member_list", "job_offer",
-  "job_withdrawn", "lease_request", "lease_grant", "item_report", "report_ack"};
+  "job_withdrawn", "lease_request", "lease_grant", "item_report", "report_ack",
+  "shard_corpus_request", "shard_corpus_reply", "shard_rank_request", "shard_rank_reply",
+  "shard_hits_request", "shard_hits_reply", "shard_outcome", "shard_stats_request",
+  "shard_stats_reply"};
 static_assert(kind_names.size() == message_kind_count,
               "name the new wire_message alternative in kind_names, in variant order");
 

@@ -26,6 +26,7 @@ namespace actor_names {
 constexpr const char* node = "node";             ///< answers ping and node_hello
 constexpr const char* membership = "membership"; ///< answers join_request, takes member_list
 constexpr const char* jobs = "jobs";             ///< the job manager: offers, leases, reports
+constexpr const char* catalog = "catalog";       ///< the tool catalog front: shard requests, outcomes
 } // namespace actor_names
 
 } // namespace drover::runtime

@@ -2,7 +2,9 @@
 
 #include <type_traits>
 
+#include "runtime/catalog_codec.hpp"
 #include "runtime/detail/aligned_bytes.hpp"
+#include "runtime/detail/flatbuffers_read.hpp"
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "schemas/envelope_generated.h"
@@ -42,7 +44,8 @@ flatbuffers::Offset<fb::MemberInfo> build(builder_t& builder, const member_info&
   return fb::CreateMemberInfo(builder, builder.CreateString(member.node_id),
                               builder.CreateString(member.endpoint), member.boot_count,
                               static_cast<fb::MemberState>(member.state),
-                              member.last_heard_unix_ms, member.items_in_flight);
+                              member.last_heard_unix_ms, member.items_in_flight,
+                              member.catalog_shards);
 }
 
 flatbuffers::Offset<fb::FileContent> build(builder_t& builder, const file_content& content) {
@@ -139,36 +142,15 @@ std::pair<fb::Message, flatbuffers::Offset<void>> build_message(builder_t& build
 // --- decoding: the buffer is verified, so every offset is in bounds but any field may be
 // absent and any enum may hold a value this node does not know ------------------------------
 
-std::string read_string(const flatbuffers::String* text) {
-  return text == nullptr ? std::string{} : text->str();
-}
-
 std::string read_bytes(const flatbuffers::Vector<uint8_t>* bytes) {
   if (bytes == nullptr)
     return {};
   return {reinterpret_cast<const char*>(bytes->data()), bytes->size()};
 }
 
-std::vector<std::string>
-read_strings(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* values) {
-  std::vector<std::string> result;
-  if (values != nullptr)
-    for (const auto* value : *values)
-      result.push_back(value->str());
-  return result;
-}
-
-/// Converts the wire enum `value` of the field `field` into its C++ enum, refusing values past
-/// the last enumerator this node knows.
-template <class Native, class Wire>
-caf::expected<Native> read_enum(Wire value, const char* field) {
-  using number = std::underlying_type_t<Wire>;
-  if (static_cast<number>(value) > static_cast<number>(Wire::MAX))
-    return make_error(runtime_errc::invalid_buffer,
-                      std::string{field} + " holds the unknown value "
-                        + std::to_string(static_cast<unsigned>(value)));
-  return static_cast<Native>(value);
-}
+using detail::read_enum;
+using detail::read_string;
+using detail::read_strings;
 
 actor_address read(const fb::ActorAddress* address) {
   if (address == nullptr)
@@ -184,7 +166,8 @@ caf::expected<member_info> read(const fb::MemberInfo* member) {
     return std::move(state.error());
   return member_info{read_string(member->node_id()), read_string(member->endpoint()),
                      member->boot_count(),           *state,
-                     member->last_heard_unix_ms(),   member->items_in_flight()};
+                     member->last_heard_unix_ms(),   member->items_in_flight(),
+                     member->catalog_shards()};
 }
 
 file_content read(const fb::FileContent* content) {
@@ -286,6 +269,15 @@ caf::expected<wire_message> read_message(const fb::Envelope& envelope) {
     case fb::Message::LeaseGrant: return to_message(read(*envelope.message_as_LeaseGrant()));
     case fb::Message::ItemReport: return to_message(read(*envelope.message_as_ItemReport()));
     case fb::Message::ReportAck: return to_message(read(*envelope.message_as_ReportAck()));
+    case fb::Message::ShardCorpusRequest: return to_message(read_shard_message(*envelope.message_as_ShardCorpusRequest()));
+    case fb::Message::ShardCorpusReply: return to_message(read_shard_message(*envelope.message_as_ShardCorpusReply()));
+    case fb::Message::ShardRankRequest: return to_message(read_shard_message(*envelope.message_as_ShardRankRequest()));
+    case fb::Message::ShardRankReply: return to_message(read_shard_message(*envelope.message_as_ShardRankReply()));
+    case fb::Message::ShardHitsRequest: return to_message(read_shard_message(*envelope.message_as_ShardHitsRequest()));
+    case fb::Message::ShardHitsReply: return to_message(read_shard_message(*envelope.message_as_ShardHitsReply()));
+    case fb::Message::ShardOutcome: return to_message(read_shard_message(*envelope.message_as_ShardOutcome()));
+    case fb::Message::ShardStatsRequest: return to_message(read_shard_message(*envelope.message_as_ShardStatsRequest()));
+    case fb::Message::ShardStatsReply: return to_message(read_shard_message(*envelope.message_as_ShardStatsReply()));
     case fb::Message::NONE: break;
   }
   return make_error(runtime_errc::invalid_buffer,

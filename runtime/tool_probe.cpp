@@ -69,12 +69,22 @@ tool_availability probe_outcome(const tool_manifest& manifest,
   return result;
 }
 
+flatbuffers::Offset<disk::ToolAvailability> build_tool_availability(flatbuffers::FlatBufferBuilder& builder,
+                                                                    const tool_availability& availability) {
+  return disk::CreateToolAvailability(builder, availability.available, builder.CreateString(availability.version),
+                                      builder.CreateString(availability.detail), availability.probed_ms);
+}
+
+tool_availability read_tool_availability(const disk::ToolAvailability* table) {
+  if (table == nullptr)
+    return {};
+  auto text = [](const flatbuffers::String* value) { return value ? value->str() : std::string{}; };
+  return tool_availability{table->available(), text(table->version()), text(table->detail()), table->probed_ms()};
+}
+
 std::string encode(const tool_availability& availability) {
   flatbuffers::FlatBufferBuilder builder{128};
-  builder.Finish(disk::CreateToolAvailability(builder, availability.available,
-                                              builder.CreateString(availability.version),
-                                              builder.CreateString(availability.detail),
-                                              availability.probed_ms));
+  builder.Finish(build_tool_availability(builder, availability));
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
 }
 
@@ -83,9 +93,7 @@ caf::expected<tool_availability> decode_tool_availability(std::string_view bytes
   const auto* root = detail::verified_root<disk::ToolAvailability>(aligned);
   if (root == nullptr)
     return make_error(runtime_errc::corruption, "a stored tool availability record does not verify");
-  auto text = [](const flatbuffers::String* value) { return value ? value->str() : std::string{}; };
-  return tool_availability{root->available(), text(root->version()), text(root->detail()),
-                           root->probed_ms()};
+  return read_tool_availability(root);
 }
 
 } // namespace drover::runtime

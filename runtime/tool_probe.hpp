@@ -5,9 +5,14 @@
 #include <string_view>
 
 #include <caf/expected.hpp>
+#include <flatbuffers/flatbuffers.h>
 
 #include "runtime/process_runner.hpp"
 #include "runtime/tool_manifest.hpp"
+
+namespace drover::disk {
+struct ToolAvailability; // schemas/tool_generated.h
+} // namespace drover::disk
 
 namespace drover::runtime {
 
@@ -38,5 +43,13 @@ tool_availability probe_outcome(const tool_manifest& manifest,
 /// first and fails with runtime_errc::corruption.
 std::string encode(const tool_availability& availability);
 caf::expected<tool_availability> decode_tool_availability(std::string_view bytes);
+
+/// Writes `availability` into `builder` as a drover.disk.ToolAvailability table, for a record
+/// of its own or inside an envelope.
+flatbuffers::Offset<disk::ToolAvailability> build_tool_availability(flatbuffers::FlatBufferBuilder& builder,
+                                                                    const tool_availability& availability);
+
+/// Reads a verified drover.disk.ToolAvailability table; null reads as not available.
+tool_availability read_tool_availability(const disk::ToolAvailability* table);
 
 } // namespace drover::runtime

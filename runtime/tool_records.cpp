@@ -24,6 +24,24 @@ caf::error store_tool_stats(store& db, const std::string& id, const tool_stats& 
   return db.put(column::tool_stats, id, encode(stats));
 }
 
+caf::error store_tool_stats_copy(store& db, const std::string& id, const std::string& origin, const tool_stats& stats) {
+  return db.put(column::tool_stats, id + "@" + origin, encode(stats));
+}
+
+caf::expected<std::vector<std::pair<std::string, tool_stats>>> load_tool_stats_copies(const store& db,
+                                                                                      const std::string& id) {
+  std::vector<std::pair<std::string, tool_stats>> copies;
+  const auto prefix = id + "@";
+  auto scanned = db.scan(column::tool_stats, prefix, [&](std::string_view key, std::string_view value) {
+    if (auto stats = decode_tool_stats(value))
+      copies.emplace_back(std::string{key.substr(prefix.size())}, std::move(*stats));
+    return true;
+  });
+  if (scanned)
+    return scanned;
+  return copies;
+}
+
 caf::expected<tool_availability> load_tool_availability(const store& db, const std::string& id) {
   auto bytes = db.get(column::tools, probe_prefix + id);
   if (!bytes)

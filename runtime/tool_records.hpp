@@ -21,6 +21,15 @@ namespace drover::runtime {
 caf::expected<tool_stats> load_tool_stats(const store& db, const std::string& id);
 caf::error store_tool_stats(store& db, const std::string& id, const tool_stats& stats);
 
+/// Records a copy of node `origin`'s part of tool `id`'s statistics (key "ID@ORIGIN": tool ids
+/// hold no '@'), kept by a shard's owner and runner-up so that the part outlives its node.
+caf::error store_tool_stats_copy(store& db, const std::string& id, const std::string& origin, const tool_stats& stats);
+
+/// Returns (origin, statistics) of every copy of another node's part of tool `id`; copies that
+/// do not verify are skipped (a later outcome or pull replaces them).
+caf::expected<std::vector<std::pair<std::string, tool_stats>>> load_tool_stats_copies(const store& db,
+                                                                                      const std::string& id);
+
 caf::expected<tool_availability> load_tool_availability(const store& db, const std::string& id);
 caf::error store_tool_availability(store& db, const std::string& id, const tool_availability& availability);
 

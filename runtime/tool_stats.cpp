@@ -56,10 +56,51 @@ double tool_stats::latency_factor(const prior_params& params) const {
   return 1.0 - params.latency_weight * value / (value + scale);
 }
 
+bool supersedes(const tool_stats& newer, const tool_stats& older) {
+  return newer.invocations != older.invocations ? newer.invocations > older.invocations
+                                                : newer.updated_ms > older.updated_ms;
+}
+
+tool_stats merge_tool_stats(std::vector<tool_stats> parts, const prior_params& params) {
+  tool_stats merged;
+  for (const auto& part : parts)
+    merged.updated_ms = std::max(merged.updated_ms, part.updated_ms);
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const auto& a, const auto& b) { return a.updated_ms < b.updated_ms; });
+  for (const auto& part : parts) {
+    const auto now = part.decayed_to(merged.updated_ms, params);
+    merged.successes += now.successes;
+    merged.failures += now.failures;
+    merged.invocations += part.invocations;
+    merged.latencies_ms.insert(merged.latencies_ms.end(), part.latencies_ms.begin(), part.latencies_ms.end());
+  }
+  if (merged.latencies_ms.size() > tool_stats::latency_window)
+    merged.latencies_ms.erase(merged.latencies_ms.begin(),
+                              merged.latencies_ms.end() - static_cast<std::ptrdiff_t>(tool_stats::latency_window));
+  return merged;
+}
+
+flatbuffers::Offset<disk::ToolStats> build_tool_stats(flatbuffers::FlatBufferBuilder& builder, const tool_stats& stats) {
+  return disk::CreateToolStats(builder, stats.successes, stats.failures, stats.updated_ms,
+                               builder.CreateVector(stats.latencies_ms), stats.invocations);
+}
+
+tool_stats read_tool_stats(const disk::ToolStats* table) {
+  tool_stats stats;
+  if (table == nullptr)
+    return stats;
+  stats.successes = table->successes();
+  stats.failures = table->failures();
+  stats.updated_ms = table->updated_ms();
+  if (table->latencies_ms() != nullptr)
+    stats.latencies_ms.assign(table->latencies_ms()->begin(), table->latencies_ms()->end());
+  stats.invocations = table->invocations();
+  return stats;
+}
+
 std::string encode(const tool_stats& stats) {
   flatbuffers::FlatBufferBuilder builder{128};
-  builder.Finish(disk::CreateToolStats(builder, stats.successes, stats.failures, stats.updated_ms,
-                                       builder.CreateVector(stats.latencies_ms), stats.invocations));
+  builder.Finish(build_tool_stats(builder, stats));
   return {reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize()};
 }
 
@@ -68,14 +109,7 @@ caf::expected<tool_stats> decode_tool_stats(std::string_view bytes) {
   const auto* root = detail::verified_root<disk::ToolStats>(aligned);
   if (root == nullptr)
     return make_error(runtime_errc::corruption, "a stored tool statistics record does not verify");
-  tool_stats stats;
-  stats.successes = root->successes();
-  stats.failures = root->failures();
-  stats.updated_ms = root->updated_ms();
-  if (root->latencies_ms() != nullptr)
-    stats.latencies_ms.assign(root->latencies_ms()->begin(), root->latencies_ms()->end());
-  stats.invocations = root->invocations();
-  return stats;
+  return read_tool_stats(root);
 }
 
 } // namespace drover::runtime

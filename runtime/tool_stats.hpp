@@ -8,6 +8,11 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <flatbuffers/flatbuffers.h>
+
+namespace drover::disk {
+struct ToolStats; // schemas/tool_generated.h
+} // namespace drover::disk
 
 namespace drover::runtime {
 
@@ -55,9 +60,28 @@ struct tool_stats {
   double latency_factor(const prior_params& params) const;
 };
 
+/// Returns the statistics of one tool recorded separately by several nodes (`parts`, each the
+/// outcomes its own invokers produced) as one record. Exact for the decayed weights, which are
+/// sums of per-outcome terms: each part is decayed to the latest `updated_ms` and added;
+/// invocations add up. Latencies carry no time, so the parts' windows are joined oldest part
+/// first (by updated_ms, then by their order in `parts`) and the last latency_window kept.
+tool_stats merge_tool_stats(std::vector<tool_stats> parts, const prior_params& params);
+
+/// Returns true when `newer` is a later state of the same node's part than `older`: it counts
+/// more invocations, or as many and was updated later. A node's part only grows, so keeping the
+/// superseding one of two copies makes receiving a part twice, late or out of order harmless.
+bool supersedes(const tool_stats& newer, const tool_stats& older);
+
 /// Converts tool statistics to and from FlatBuffers bytes (schemas/tool.fbs); decoding
 /// verifies first and fails with runtime_errc::corruption.
 std::string encode(const tool_stats& stats);
 caf::expected<tool_stats> decode_tool_stats(std::string_view bytes);
+
+/// Writes `stats` into `builder` as a drover.disk.ToolStats table, for a record of its own or
+/// inside an envelope.
+flatbuffers::Offset<disk::ToolStats> build_tool_stats(flatbuffers::FlatBufferBuilder& builder, const tool_stats& stats);
+
+/// Reads a verified drover.disk.ToolStats table; null reads as no outcomes.
+tool_stats read_tool_stats(const disk::ToolStats* table);
 
 } // namespace drover::runtime

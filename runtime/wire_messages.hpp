@@ -7,6 +7,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "runtime/catalog_wire_messages.hpp"
 #include "runtime/job_model.hpp"
 
 namespace drover::runtime {
@@ -53,6 +54,7 @@ struct member_info {
   member_state state = member_state::alive;
   int64_t last_heard_unix_ms = 0;
   uint32_t items_in_flight = 0;
+  uint32_t catalog_shards = 0; ///< shards of its tool catalog; 0: unknown (an older node)
 };
 
 /// A node asks a member to admit it; answered with the member list.
@@ -134,7 +136,10 @@ struct report_ack {
 /// Every message kind an envelope can carry (the FlatBuffers union `Message`).
 using wire_message = std::variant<ping, pong, node_hello, join_request, member_list, job_offer,
                                   job_withdrawn, lease_request, lease_grant, item_report,
-                                  report_ack>;
+                                  report_ack, shard_corpus_request, shard_corpus_reply,
+                                  shard_rank_request, shard_rank_reply, shard_hits_request,
+                                  shard_hits_reply, shard_outcome, shard_stats_request,
+                                  shard_stats_reply>;
 
 /// The in-process form of a wire envelope (schemas/envelope.fbs).
 struct envelope {
@@ -167,3 +172,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::lease_grant)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::item_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::report_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::envelope)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_corpus_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_corpus_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_rank_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_rank_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_hits_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_hits_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_stats_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::runtime::shard_stats_reply)

@@ -28,7 +28,27 @@ auto fields(const tool_attempt& attempt) {
 }
 auto fields(const member_info& member) {
   return std::tie(member.node_id, member.endpoint, member.boot_count, member.state,
-                  member.last_heard_unix_ms, member.items_in_flight);
+                  member.last_heard_unix_ms, member.items_in_flight, member.catalog_shards);
+}
+auto fields(const ranked_tool& ranked) { return std::tie(ranked.score, ranked.id, ranked.slot); }
+auto fields(const term_match& term) {
+  return std::tie(term.term, term.fields, term.idf, term.contribution);
+}
+auto fields(const tool_availability& found) {
+  return std::tie(found.available, found.version, found.detail, found.probed_ms);
+}
+auto fields(const shard_hit& hit) {
+  const auto& f = hit.factors;
+  std::vector<decltype(fields(f.terms.front()))> terms;
+  for (const auto& term : f.terms)
+    terms.push_back(fields(term));
+  return std::make_tuple(hit.tool_id, hit.availability ? std::optional{fields(*hit.availability)} : std::nullopt,
+                         f.relevance, terms, f.reliability, f.successes, f.failures,
+                         f.invocations, f.median_latency_ms, f.latency_factor, f.score);
+}
+auto fields(const tool_stats_record& record) {
+  return std::tie(record.tool_id, record.origin, record.stats.successes, record.stats.failures,
+                  record.stats.updated_ms, record.stats.latencies_ms, record.stats.invocations);
 }
 auto fields(const file_content& content) {
   return std::tie(content.path, content.hash, content.bytes);
@@ -66,6 +86,31 @@ auto fields(const item_report& body) {
                          fields(body.contents));
 }
 auto fields(const report_ack& body) { return std::tie(body.accepted); }
+auto fields(const corpus_stats& corpus) {
+  return std::tie(corpus.documents, corpus.total_length, corpus.document_frequency);
+}
+auto fields(const search_request& request) {
+  return std::tie(request.text, request.filters.capability, request.filters.language,
+                  request.filters.side_effects, request.filters.available_only, request.limit);
+}
+auto fields(const shard_corpus_request& body) { return std::tie(body.shard, body.terms); }
+auto fields(const shard_corpus_reply& body) {
+  return std::make_tuple(body.held, fields(body.corpus));
+}
+auto fields(const shard_rank_request& body) {
+  return std::make_tuple(body.shard, fields(body.request), body.terms, fields(body.corpus),
+                         body.now_ms);
+}
+auto fields(const shard_rank_reply& body) {
+  return std::make_tuple(body.held, fields(body.ranking));
+}
+auto fields(const shard_hits_request& body) {
+  return std::make_tuple(body.shard, body.slots, body.terms, fields(body.corpus), body.now_ms);
+}
+auto fields(const shard_hits_reply& body) { return std::make_tuple(body.held, fields(body.hits)); }
+auto fields(const shard_outcome& body) { return std::make_tuple(body.shard, fields(body.part)); }
+auto fields(const shard_stats_request& body) { return std::tie(body.shard); }
+auto fields(const shard_stats_reply& body) { return fields(body.stats); }
 
 /// Expects `actual` to hold the same kind of message as `expected`, with equal fields.
 void expect_same_message(const wire_message& actual, const wire_message& expected) {
@@ -78,7 +123,7 @@ void expect_same_message(const wire_message& actual, const wire_message& expecte
 }
 
 member_info sample_member(const std::string& node_id, member_state state) {
-  return {node_id, "tcp://10.0.0.7:7400", 4, state, 1'700'000'000'123, 3};
+  return {node_id, "tcp://10.0.0.7:7400", 4, state, 1'700'000'000'123, 3, 16};
 }
 
 item_report sample_report() {
@@ -100,6 +145,42 @@ item_report sample_report() {
           {{"src/a.cpp", "h2", std::string{"int\0main\xff\n", 10}}, {"src/empty.cpp", "h0", ""}}};
 }
 
+corpus_stats sample_corpus() {
+  corpus_stats corpus;
+  corpus.documents = 12;
+  corpus.total_length = {24, 96.5, 30, 18, 7};
+  corpus.document_frequency = {{"format", 5}, {"python", 3}};
+  return corpus;
+}
+
+search_request sample_search() {
+  return {"format python", {"fix", "py", {side_effect_class::writes_files, side_effect_class::read_only}, true}, 25};
+}
+
+shard_hit sample_hit() {
+  score_factors factors;
+  factors.relevance = 2.5;
+  factors.terms = {{"format", {"name", "capabilities"}, 1.2, 2.0}, {"python", {"languages"}, 0.4, 0.5}};
+  factors.reliability = 0.8;
+  factors.successes = 3.5;
+  factors.failures = 1.25;
+  factors.invocations = 6;
+  factors.median_latency_ms = 140;
+  factors.latency_factor = 0.97;
+  factors.score = 1.94;
+  return {"ruff", tool_availability{true, "0.4.1", "ruff 0.4.1", 1'700'000'000'001}, factors};
+}
+
+tool_stats sample_stats() {
+  tool_stats stats;
+  stats.successes = 4.5;
+  stats.failures = 0.5;
+  stats.updated_ms = 1'700'000'000'002;
+  stats.latencies_ms = {100, 140};
+  stats.invocations = 5;
+  return stats;
+}
+
 /// Returns one message of every kind with every field set to something other than its default.
 std::vector<wire_message> sample_messages() {
   return {ping{5},
@@ -115,7 +196,16 @@ std::vector<wire_message> sample_messages() {
           lease_request{"job-1", "node-b#2"},
           lease_grant{lease_status::job_over, 9, 12, 2, {"src/a.cpp", "src/b.cpp"}},
           sample_report(),
-          report_ack{true}};
+          report_ack{true},
+          shard_corpus_request{3, {"format", "python"}},
+          shard_corpus_reply{true, sample_corpus()},
+          shard_rank_request{5, sample_search(), {"format"}, sample_corpus(), 1'700'000'000'456},
+          shard_rank_reply{true, {{0.75, "ruff", 4}, {0.5, "black", 1}}},
+          shard_hits_request{5, {4, 1}, {"format"}, sample_corpus(), 1'700'000'000'456},
+          shard_hits_reply{true, {sample_hit(), {"black", std::nullopt, {}}}},
+          shard_outcome{2, {"ruff", "node-b", sample_stats()}},
+          shard_stats_request{7},
+          shard_stats_reply{{{"ruff", "node-a", sample_stats()}, {"black", "node-c", {}}}}};
 }
 
 TEST(EnvelopeCodecTest, SamplesCoverEveryMessageKind) {
@@ -202,7 +292,10 @@ TEST(EnvelopeCodecTest, ReadsAbsentFieldsAsEmpty) {
   expect_empty_tables_read_as_defaults<fb::Ping, fb::Pong, fb::NodeHello, fb::JoinRequest,
                                        fb::MemberList, fb::JobOffer, fb::JobWithdrawn,
                                        fb::LeaseRequest, fb::LeaseGrant, fb::ItemReport,
-                                       fb::ReportAck>();
+                                       fb::ReportAck, fb::ShardCorpusRequest, fb::ShardCorpusReply,
+                                       fb::ShardRankRequest, fb::ShardRankReply, fb::ShardHitsRequest,
+                                       fb::ShardHitsReply, fb::ShardOutcome, fb::ShardStatsRequest,
+                                       fb::ShardStatsReply>();
 }
 
 TEST(EnvelopeCodecTest, ReadsAbsentNestedFieldsAsEmpty) {
@@ -248,6 +341,12 @@ TEST(EnvelopeCodecTest, RefusesUnknownEnumValues) {
                           return fb::CreateMemberList(builder, builder.CreateVector({good, bad}));
                         }),
                         "MemberInfo.state");
+  expect_refused_naming(raw_envelope<fb::ShardRankRequest>([](flatbuffers::FlatBufferBuilder& builder) {
+                          const auto side_effects = builder.CreateVector(
+                            std::vector{fb::SideEffectClass::ReadOnly, static_cast<fb::SideEffectClass>(2)});
+                          return fb::CreateShardRankRequest(builder, 0, 0, 0, 0, side_effects);
+                        }),
+                        "ShardRankRequest.side_effects");
 }
 
 TEST(EnvelopeCodecTest, KeepsMessageFields) {
