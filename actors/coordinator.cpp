@@ -13,6 +13,7 @@
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "runtime/job_outcome.hpp"
+#include "runtime/repository_source.hpp"
 #include "runtime/unix_clock.hpp"
 
 namespace drover::actors::detail {
@@ -387,7 +388,10 @@ private:
 
   caf::error open_workspace() {
     const auto base = st_.job.base_commit.empty() ? st_.job.spec.base : st_.job.base_commit;
-    auto created = runtime::workspace::create(st_.job.spec.repo, base, worktree_dir());
+    auto local = runtime::local_repository(st_.job.spec.repo, st_.services.mirrors_dir);
+    if (!local)
+      return local.error();
+    auto created = runtime::workspace::create(*local, base, worktree_dir());
     if (!created)
       return created.error();
     st_.workspace.emplace(std::move(*created));

@@ -15,6 +15,7 @@
 #include "runtime/error.hpp"
 #include "runtime/job_codec.hpp"
 #include "runtime/job_report.hpp"
+#include "runtime/repository_source.hpp"
 #include "runtime/unix_clock.hpp"
 
 namespace drover::actors {
@@ -241,6 +242,11 @@ caf::behavior job_manager(caf::stateful_actor<job_manager_state>* self, job_serv
   return {
     [self](resume_atom) { resume_unfinished(self); },
     [self](const submit_job& request) -> caf::result<std::string> {
+      if (runtime::is_repository_url(request.spec.repo) && request.spec.mode != runtime::job_mode::advise)
+        return runtime::make_error(runtime::runtime_errc::invalid_argument,
+                                   "mode " + runtime::to_string(request.spec.mode) + " needs a checkout on this "
+                                   "machine: a job on the repository URL " + request.spec.repo
+                                   + " runs in advise mode (report and patch)");
       if (!request.spec.capability.empty() && request.spec.tools.empty())
         return resolve_then_start(self, request.spec);
       auto id = record_and_start(self, request.spec);

@@ -9,6 +9,7 @@
 #include "actors/job_messages.hpp"
 #include "runtime/cluster_messages.hpp"
 #include "runtime/error.hpp"
+#include "runtime/repository_source.hpp"
 
 namespace drover::actors {
 
@@ -44,7 +45,10 @@ void start(self_pointer self, const caf::actor& coordinator) {
   auto filter = runtime::tool_file_filter::make(*chain);
   if (!filter)
     return leave(filter.error());
-  auto created = runtime::workspace::create(offer.repo, offer.base_commit,
+  auto local = runtime::local_repository(offer.repo, st.services.mirrors_dir);
+  if (!local)
+    return leave(local.error());
+  auto created = runtime::workspace::create(*local, offer.base_commit,
                                             st.services.jobs_dir + "/" + offer.job_id + "/member-worktree");
   if (!created)
     return leave(created.error());

@@ -32,6 +32,7 @@ struct job_services {
   /// Work items this node's invokers hold now, for the members list (owned by the node).
   std::atomic<uint32_t>* items_in_flight = nullptr;
   std::string jobs_dir;      ///< DATA_DIR/jobs: one folder per job (worktree, report, patch)
+  std::string mirrors_dir;   ///< DATA_DIR/mirrors: clones of repositories named by URL
   std::string drover_binary; ///< what argv[0] "drover" runs (Drover's own tools)
   unsigned invokers_per_job = 2;
 };

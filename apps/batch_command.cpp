@@ -14,6 +14,7 @@
 #include "apps/node_connection.hpp"
 #include "apps/progress_display.hpp"
 #include "runtime/error.hpp"
+#include "runtime/repository_source.hpp"
 
 namespace drover::apps {
 
@@ -78,7 +79,7 @@ int run_batch(const batch_options& options, const runtime::config_inputs& inputs
                       ? spdlog::level::warn
                       : spdlog::level::from_str(config->values.log_level));
   auto spec = options.spec;
-  if (options.resume.empty()) {
+  if (options.resume.empty() && !runtime::is_repository_url(spec.repo)) {
     std::error_code ignored; // a path that does not resolve is reported by the job
     const auto absolute = std::filesystem::absolute(spec.repo, ignored);
     spec.repo = absolute.lexically_normal().string();

@@ -161,6 +161,7 @@ void node::start_jobs(const runtime::node_config& config) {
   services.node_id = identity_.node_id;
   services.items_in_flight = &items_in_flight_;
   services.jobs_dir = config.data_dir + "/jobs";
+  services.mirrors_dir = config.data_dir + "/mirrors";
   services.drover_binary = drover_binary_;
   services.invokers_per_job = config.invokers;
   jobs_ = actors_->spawn<caf::detached>(actors::job_manager, std::move(services));

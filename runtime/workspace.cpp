@@ -137,12 +137,14 @@ caf::expected<workspace> workspace::create(const std::string& repo_path,
                                            const std::string& worktree_dir) {
   if (repo_path.empty()) // `git -C ""` would silently use the current directory
     return make_error(runtime_errc::not_a_repository, "the repository path is empty");
-  auto inside = run_git({"rev-parse", "--is-inside-work-tree"}, repo_path);
-  if (!inside || trim_newlines(*inside) != "true")
+  auto inside = run_git({"rev-parse", "--is-inside-work-tree", "--is-bare-repository"}, repo_path);
+  const auto answers = inside ? trim_newlines(*inside) : std::string{};
+  const bool bare = answers == "false\ntrue"; // a mirror of a repository named by URL
+  if (answers.rfind("true", 0) != 0 && !bare)
     return make_error(runtime_errc::not_a_repository,
                       repo_path + " is not in a git work tree" +
                         (inside ? std::string{} : " (" + describe(inside.error()) + ")"));
-  auto top = run_git({"rev-parse", "--show-toplevel"}, repo_path);
+  auto top = run_git({"rev-parse", bare ? "--absolute-git-dir" : "--show-toplevel"}, repo_path);
   if (!top)
     return top.error();
   const auto repository = canonical_path(trim_newlines(std::move(*top)));

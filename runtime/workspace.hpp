@@ -23,7 +23,8 @@ public:
   /// Receives one selected path; the view is valid during the call only.
   using file_visitor = std::function<void(std::string_view path)>;
 
-  /// Resolves `base_rev` ("" for HEAD) in the repository containing `repo_path` to a full
+  /// Resolves `base_rev` ("" for HEAD) in the repository containing `repo_path` (a work tree,
+  /// or a bare repository such as a mirror from runtime::local_repository) to a full
   /// commit sha and checks out a detached worktree at `worktree_dir` (created with its parents
   /// when missing). An existing worktree of the same repository at `worktree_dir` whose HEAD is
   /// that sha is reused with its files as they are (resume after a crash). Returns
@@ -39,7 +40,8 @@ public:
   /// Returns the full sha of the base commit.
   const std::string& base_commit() const noexcept { return base_commit_; }
 
-  /// Returns the absolute top-level directory of the user's checkout.
+  /// Returns the absolute top-level directory of the user's checkout (the git directory of a
+  /// bare repository).
   const std::string& repository() const noexcept { return repository_; }
 
   /// Calls `visit` for every regular file of the base commit (in git's path order) that

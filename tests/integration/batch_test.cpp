@@ -268,6 +268,18 @@ TEST_F(BatchTest, CtrlCStopsAndSaysHowToResumeAndResumeFinishes) {
   EXPECT_EQ(git(dir_ / "big", {"show", "drover/" + id + ":f7.txt"}), "new_call(7)\n");
 }
 
+TEST_F(BatchTest, AJobOnAGitUrlRunsInAdviseModeOnly) {
+  git(dir_ / "repo", {"clone", "--quiet", "--bare", dir_ / "repo", dir_ / "served.git"});
+  const auto url = "file://" + dir_ / "served.git";
+  EXPECT_EQ(batch({"--repo", url, "--glob", "**/*.txt", "--tool", "txt-mark", "--mode", "apply"}), 2);
+  EXPECT_NE(err_.find("runs in advise mode"), std::string::npos) << err_;
+  ASSERT_EQ(batch({"--repo", url, "--glob", "**/*.txt", "--tool", "txt-mark"}), 0) << err_;
+  const auto job = last_job();
+  EXPECT_EQ(job["repo"], url);
+  EXPECT_EQ(job["files"]["changed"], 2);
+  EXPECT_NE(read_file(job["patch"]).find("+txt-mark"), std::string::npos);
+}
+
 TEST_F(BatchTest, MissingFlagsAreAUsageError) {
   EXPECT_EQ(batch({"--repo", dir_ / "repo"}), 2);
   EXPECT_NE(err_.find("--glob"), std::string::npos) << err_;

@@ -1,5 +1,5 @@
 // Real `drover up` nodes on loopback forming a cluster: a job submitted to one node is run by
-// all of them, a node killed mid-job costs only the items it held, and a coordinator killed and
+// all of them (from a path, or from a git URL each mirrors), a node killed mid-job costs only the items it held, and a coordinator killed and
 // restarted finishes its job. The tool appends a line to each file, so an item whose effect
 // reached the outcome twice would show as a file with two lines appended.
 
@@ -58,7 +58,7 @@ protected:
   cluster_harness cluster_{dir_};
 };
 
-TEST_F(ClusterTest, ThreeNodesShareAJobAndItsOutcomeEqualsASingleNodeRun) {
+TEST_F(ClusterTest, ThreeNodesShareAJobOnAGitUrlAndItsOutcomeEqualsASingleNodeRun) {
   cluster_.start("a", {"--invokers", "2"});
   const auto alone = cluster_.wait_job("a", cluster_.node("a").submit(job_request("advise")));
   ASSERT_EQ(alone["state"], "succeeded") << alone.dump(2);
@@ -68,7 +68,11 @@ TEST_F(ClusterTest, ThreeNodesShareAJobAndItsOutcomeEqualsASingleNodeRun) {
   for (const auto* name : {"a", "b", "c"})
     ASSERT_TRUE(cluster_.wait_members(name, 3, "alive")) << name << " does not see three members";
 
-  const auto shared = cluster_.wait_job("a", cluster_.node("a").submit(job_request("advise")));
+  // The members reach the repository by URL this time: each mirrors it and checks it out.
+  git(dir_ / "repo", {"clone", "--quiet", "--bare", dir_ / "repo", dir_ / "served.git"});
+  auto by_url = job_request("advise");
+  by_url["repo"] = "file://" + dir_ / "served.git";
+  const auto shared = cluster_.wait_job("a", cluster_.node("a").submit(by_url));
   ASSERT_EQ(shared["state"], "succeeded") << shared.dump(2);
   EXPECT_EQ(shared["items"]["done"], alone["items"]["done"]);
   EXPECT_EQ(read_file(shared["patch"]), read_file(alone["patch"]));
