@@ -195,11 +195,9 @@ caf::error node::start_transport(const runtime::node_config& config) {
     if (!loaded)
       return loaded.error();
     keys = std::move(*loaded);
-  } else {
-    // runtime::check_cluster_endpoints (run by `drover up`) allows this on loopback only.
-    spdlog::warn("no keys_dir: cluster traffic is neither encrypted nor authenticated (loopback "
-                 "only; see `drover keys generate`)");
   }
+  // Without keys: plain TCP, which runtime::check_cluster_endpoints (run by `drover up`) allows
+  // on loopback only; `drover up` says so when it starts.
   zmq_context_ = std::make_unique<zmq::context_t>(1);
   endpoint_ = std::make_unique<cluster::zmq_endpoint>(*zmq_context_, *metrics_, runtime::decode_limits{},
                                                       std::move(keys));

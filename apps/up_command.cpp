@@ -176,11 +176,16 @@ int run_up(const runtime::config_inputs& inputs) {
               "  listen    %s (members reach it at %s)\n"
               "  http      http://%s/v1/node\n"
               "  metrics   http://%s/metrics\n"
+              "  keys      %s\n"
               "ready: SIGINT or SIGTERM stops the node\n",
               published.version.c_str(), published.node_id.c_str(),
               static_cast<unsigned long long>((*started)->boot_count()), published.data_dir.c_str(),
               published.listen.c_str(), published.advertise.c_str(), published.http.c_str(),
-              published.metrics.c_str());
+              published.metrics.c_str(),
+              config->values.keys_dir.empty()
+                ? "none: cluster traffic is neither encrypted nor authenticated (loopback only; "
+                  "`drover keys generate` makes keys)"
+                : config->values.keys_dir.c_str());
   std::fflush(stdout);
   int received = 0;
   sigwait(&signals, &received);

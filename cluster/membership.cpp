@@ -95,9 +95,14 @@ public:
 
   void on_connection(const connection_event& event) {
     if (event.event == peer_event::refused) {
-      spdlog::warn("cluster: {} refused the connection (keys of another cluster?)", event.endpoint);
+      // Each new attempt is refused again while the keys do not fit: say it once.
+      if (st_.refused_by.insert(event.endpoint).second)
+        spdlog::warn("cluster: {} refused the connection (keys of another cluster, or this node's "
+                     "key not on its authorized_keys?)", event.endpoint);
       return;
     }
+    if (event.event == peer_event::connected && st_.refused_by.erase(event.endpoint) != 0)
+      spdlog::info("cluster: {} accepts the connection now", event.endpoint);
     if (event.event != peer_event::disconnected)
       return;
     for (auto& [id, member] : st_.members)

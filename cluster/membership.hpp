@@ -50,6 +50,7 @@ struct membership_state {
   membership_setup setup;
   std::map<std::string, member_entry> members; ///< every other node known, by id
   std::set<std::string> unanswered_seeds;      ///< seeds that have not answered a join yet
+  std::set<std::string> refused_by; ///< endpoints whose handshake refused this node's keys
   /// Pings waiting for their pong: nonce -> (node id, when sent), for the round-trip time.
   std::map<uint64_t, std::pair<std::string, std::chrono::steady_clock::time_point>> pings;
   std::map<uint64_t, std::string> joins; ///< join requests waiting for a reply: id -> seed

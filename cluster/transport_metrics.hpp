@@ -42,7 +42,7 @@ enum class auth_refusal : uint8_t {
 enum class connection_state : uint8_t {
   connecting, ///< not connected yet, or reconnecting after the connection dropped
   connected,  ///< the handshake succeeded
-  refused,    ///< the last handshake failed (wrong keys); ZeroMQ keeps retrying
+  refused,    ///< the handshake failed (wrong keys): closed, the next send opens a new one
 };
 
 /// The number of message kinds an envelope can carry.

@@ -3,6 +3,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "cluster/detail/socket_options.hpp"
@@ -113,6 +115,12 @@ void zmq_endpoint::start(envelope_handler on_envelope, peer_handler on_peer) {
   io_thread_ = std::thread{[this] { run(); }};
 }
 
+void zmq_endpoint::start_batched(batch_handler on_batch, peer_handler on_peer) {
+  on_batch_ = std::move(on_batch);
+  batch_.reserve(max_inbound_batch);
+  start({}, std::move(on_peer));
+}
+
 void zmq_endpoint::send_to(const std::string& endpoint, const runtime::envelope& message) {
   enqueue({outbox_entry::action::send_to, 0, {}, encode_payload(message)}, endpoint);
 }
@@ -195,6 +203,7 @@ void zmq_endpoint::poll_once(std::vector<zmq::pollitem_t>& items) {
     items.push_back({connection->socket().handle(), 0, events, 0});
     items.push_back({connection->monitor_socket().handle(), 0, ZMQ_POLLIN, 0});
   }
+  flush_batch(); // what an exception may have left behind: poll could wait long
   zmq::poll(items, std::chrono::milliseconds{-1});
 
   auto item = items.begin() + 1;
@@ -204,7 +213,9 @@ void zmq_endpoint::poll_once(std::vector<zmq::pollitem_t>& items) {
     read_listener_events();
   if (zap_ && ((item++)->revents & ZMQ_POLLIN))
     zap_->answer_requests();
-  for (auto& connection : connections_) {
+  std::vector<size_t> refused;
+  for (size_t slot = 0; slot < connections_.size(); ++slot) {
+    auto& connection = connections_[slot];
     if (!connection)
       continue;
     const auto socket_events = (item++)->revents;
@@ -213,11 +224,18 @@ void zmq_endpoint::poll_once(std::vector<zmq::pollitem_t>& items) {
     if (socket_events & ZMQ_POLLIN)
       receive_replies(*connection);
     if ((item++)->revents & ZMQ_POLLIN)
-      connection->read_events([this, &connection](peer_event event) {
+      connection->read_events([this, &connection, &refused, slot](peer_event event) {
+        if (event == peer_event::refused)
+          refused.push_back(slot);
         if (on_peer_)
           on_peer_(connection->endpoint(), event);
       });
   }
+  // ZeroMQ does not reconnect after a failed handshake: the connection is closed, and the next
+  // send_to opens a new one, so a peer admitted later (its key added, a member restarted with
+  // another allow-list) is reached.
+  for (auto slot : refused)
+    connections_[slot].reset();
   // Last, because it may open and close connections, which changes the poll items.
   if (items.front().revents & ZMQ_POLLIN) {
     uint64_t count = 0;
@@ -294,7 +312,7 @@ void zmq_endpoint::receive_inbound() {
   for (int i = 0; i < receive_batch; ++i) {
     const auto parts = receive_message(router_, {&routing_id_, &payload_}, extra_part_);
     if (parts == 0)
-      return;
+      break;
     // A peer's DEALER sends one part, which arrives as [routing id, payload].
     if (parts != 2) {
       metrics_.rejected(frame_rejection::framing);
@@ -302,19 +320,21 @@ void zmq_endpoint::receive_inbound() {
     }
     deliver({routing_id_.to_string(), {}}, payload_);
   }
+  flush_batch();
 }
 
 void zmq_endpoint::receive_replies(outbound_connection& connection) {
   for (int i = 0; i < receive_batch; ++i) {
     const auto parts = receive_message(connection.socket(), {&payload_}, extra_part_);
     if (parts == 0)
-      return;
+      break;
     if (parts != 1) {
       metrics_.rejected(frame_rejection::framing);
       continue;
     }
     deliver({{}, connection.endpoint()}, payload_);
   }
+  flush_batch();
 }
 
 void zmq_endpoint::deliver(inbound_source source, const zmq::message_t& payload) {
@@ -322,14 +342,35 @@ void zmq_endpoint::deliver(inbound_source source, const zmq::message_t& payload)
     metrics_.rejected(frame_rejection::oversized);
     return;
   }
-  auto message = runtime::decode(payload.data<uint8_t>(), payload.size(), limits_);
+  // FlatBuffers reads its scalars in place: a payload that ZeroMQ left unaligned in its
+  // receive buffer is copied into one that is, reused from frame to frame (the decoder would
+  // allocate a copy of its own for each).
+  const auto* data = payload.data<uint8_t>();
+  if (reinterpret_cast<uintptr_t>(data) % alignof(uint64_t) != 0) {
+    aligned_.resize(payload.size() / sizeof(uint64_t) + 1);
+    std::memcpy(aligned_.data(), data, payload.size());
+    data = reinterpret_cast<const uint8_t*>(aligned_.data());
+  }
+  auto message = runtime::decode(data, payload.size(), limits_);
   if (!message) {
     metrics_.rejected(frame_rejection::malformed);
     spdlog::debug("transport: dropped a frame: {}", runtime::describe(message.error()));
     return;
   }
   received_.add(message->message.index(), payload.size());
-  on_envelope_(std::move(source), std::move(*message));
+  if (!on_batch_)
+    return on_envelope_(std::move(source), std::move(*message));
+  batch_.push_back({std::move(source), std::move(*message)});
+  if (batch_.size() == max_inbound_batch)
+    flush_batch();
+}
+
+void zmq_endpoint::flush_batch() {
+  if (batch_.empty())
+    return;
+  on_batch_(std::move(batch_));
+  batch_.clear(); // moved from: valid, now certainly empty
+  batch_.reserve(max_inbound_batch);
 }
 
 void zmq_endpoint::read_listener_events() {

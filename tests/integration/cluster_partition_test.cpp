@@ -208,7 +208,7 @@ protected:
     return listed.is_object() && listed.value("state", "") == state;
   }
 
-  /// Returns what node `name` logged so far (`drover up` logs to stdout and stderr).
+  /// Returns what node `name` logged so far (what it printed and its log, which goes to stderr).
   std::string log_of(const std::string& name) {
     return cluster_.node(name).process().out() + cluster_.node(name).process().err();
   }

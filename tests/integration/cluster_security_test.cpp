@@ -36,7 +36,7 @@ size_t count_lines(const std::string& log, const std::string& text) {
                   [&](const std::string& line) { return line.find(text) != std::string::npos; }));
 }
 
-/// Returns what node `node` logged so far (`drover up` logs to stdout and stderr).
+/// Returns what node `node` logged so far (what it printed and its log, which goes to stderr).
 std::string log_of(running_node& node) {
   return node.process().out() + node.process().err();
 }
