@@ -22,6 +22,7 @@
 // directory under /tmp.
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,14 @@ using detail::report;
 
 const std::string coordinator_id = "c0c0000000000001";
 const std::string file_content = "x\n";
+
+/// Returns the CPU time this process has used so far, all threads, user and system.
+int64_t cpu_us() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec
+         + usage.ru_stime.tv_usec;
+}
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -246,8 +255,11 @@ int serve_node(const std::string& coordinator_endpoint, uint64_t clients, const 
     std::string command;
     std::string job_id;
     words >> command >> job_id;
-    if (command == "go")
-      report("done " + std::to_string(run_clients(node.system(), jobs, job_id, node_id, clients)));
+    if (command == "go") {
+      const auto cpu_before = cpu_us();
+      const auto items = run_clients(node.system(), jobs, job_id, node_id, clients);
+      report("done " + std::to_string(items) + " " + std::to_string(cpu_us() - cpu_before));
+    }
   }
   return 0;
 }
@@ -383,6 +395,8 @@ int run(uint64_t items, uint64_t clients, uint64_t nodes) {
   const double load_before = detail::load_average();
   make_repo(dir + "/repo", items * files_per_item);
   uint64_t reported = 0;
+  int64_t coordinator_cpu_us = 0; ///< the coordinator's process during the remote run
+  int64_t nodes_cpu_us = 0;       ///< the node processes' from "go" until their clients ended
   measured in_process;
   measured remote;
   std::string stats;
@@ -410,16 +424,20 @@ int run(uint64_t items, uint64_t clients, uint64_t nodes) {
     node.wait_final(local_job);
 
     const auto remote_job = node.submit(dir + "/repo", files_per_item);
+    const auto cpu_before = cpu_us();
     const auto start = now_ns();
     for (auto& worker : workers)
       worker->send("go " + remote_job);
     remote = measure(node, remote_job, start);
+    coordinator_cpu_us = cpu_us() - cpu_before;
     for (auto& worker : workers) {
       std::istringstream done{worker->read_line()};
       std::string word;
       uint64_t count = 0;
-      done >> word >> count;
+      int64_t cpu = 0;
+      done >> word >> count >> cpu;
       reported += count;
+      nodes_cpu_us += cpu;
     }
     node.wait_final(remote_job);
     stats = node.stats();
@@ -438,6 +456,10 @@ int run(uint64_t items, uint64_t clients, uint64_t nodes) {
               in_process.items_per_second, static_cast<unsigned long long>(in_process.items),
               in_process.seconds, static_cast<unsigned long long>(clients * nodes));
   std::printf("  ratio transport/in-process %6.3f\n", remote.items_per_second / in_process.items_per_second);
+  const auto per_item = [&](int64_t cpu) { return static_cast<double>(cpu) / static_cast<double>(remote.items); };
+  std::printf("  CPU per item through the transport: coordinator process %.1f us (alone on these 2 cores: "
+              "about %.0f items/s), the node processes %.1f us together\n",
+              per_item(coordinator_cpu_us), 2e6 / per_item(coordinator_cpu_us), per_item(nodes_cpu_us));
   std::printf("  coordinator node: %s\n", stats.c_str());
   std::printf("  load average %.2f at the end\n", detail::load_average());
   if (std::getenv("BENCH_KEEP_TMP") == nullptr)

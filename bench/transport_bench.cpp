@@ -17,6 +17,8 @@
 //
 // Usage: transport_bench [messages [rounds [pings]]]  (defaults 2000000 3 20000)
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -80,6 +82,14 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using target_atom = caf::atom_constant<caf::atom("target")>;
 using measure_atom = caf::atom_constant<caf::atom("measure")>;
 
+/// Returns the CPU time this process has used so far, all threads, user and system.
+int64_t cpu_us() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec
+         + usage.ru_stime.tv_usec;
+}
+
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
            std::chrono::steady_clock::now().time_since_epoch())
@@ -116,7 +126,7 @@ caf::behavior counting_jobs(caf::stateful_actor<counter_state>* self) {
     auto& st = self->state;
     if (!st.reported && st.received >= st.target) {
       st.reported = true;
-      report("actor " + std::to_string(now_ns()));
+      report("actor " + std::to_string(now_ns()) + " " + std::to_string(cpu_us()));
     }
   };
   return {
@@ -130,7 +140,7 @@ caf::behavior counting_jobs(caf::stateful_actor<counter_state>* self) {
     [self, check](target_atom, uint64_t target) {
       self->state.target = target;
       self->state.reported = false;
-      report("target");
+      report("target " + std::to_string(cpu_us()));
       check();
     },
     [self](const caf::actor& credits) { self->state.credits = credits; },
@@ -161,7 +171,7 @@ int serve() {
       zmq::message_t message;
       while (pull.recv(message)) {
         if (++count == raw_target.load(std::memory_order_relaxed))
-          report("raw " + std::to_string(now_ns()));
+          report("raw " + std::to_string(now_ns()) + " " + std::to_string(cpu_us()));
       }
     } catch (const zmq::error_t&) {
     }
@@ -200,7 +210,7 @@ int serve() {
       uint64_t target = 0;
       words >> target;
       raw_target = target;
-      report("ok");
+      report("ok " + std::to_string(cpu_us()));
     } else if (command == "actor") {
       uint64_t target = 0;
       words >> target;
@@ -358,12 +368,16 @@ public:
 
   size_t envelope_bytes() const { return envelope_size(message_); }
 
+  /// Returns the CPU time both processes used per message in the last throughput run (us).
+  double cpu_per_message_us() const { return last_cpu_per_message_us_; }
+
   /// Sends `count` raw messages of `size` bytes; returns messages per second.
   double raw_throughput(uint64_t count, size_t size = payload_bytes) {
     raw_total_ += count;
     receiver_.send("raw " + std::to_string(raw_total_));
     expect("ok");
     const std::string payload(size, 'p');
+    sender_cpu_before_ = cpu_us();
     const auto start = now_ns();
     for (uint64_t i = 0; i < count; ++i)
       push_.send(zmq::buffer(payload), zmq::send_flags::none);
@@ -373,6 +387,7 @@ public:
   /// Sends `count` one-way messages actor to actor; returns messages per second.
   double actor_throughput(uint64_t count) {
     set_actor_target(actor_total_ + count);
+    sender_cpu_before_ = cpu_us();
     const auto start = now_ns();
     caf::anon_send(sender_, go_atom::value, actor_total_);
     return rate(count, start, "actor");
@@ -447,10 +462,16 @@ public:
   }
 
 private:
+  /// Reads the next report, which must start with `word`; keeps the receiver's CPU time if
+  /// the report gives it.
   void expect(const std::string& word) {
     auto line = receiver_.read_line();
-    if (line != word)
+    std::istringstream words{line};
+    std::string first;
+    words >> first;
+    if (first != word)
       throw std::runtime_error{"expected '" + word + "' from the receiver, got '" + line + "'"};
+    words >> receiver_cpu_us_;
   }
 
   void set_actor_target(uint64_t target) {
@@ -459,7 +480,10 @@ private:
     expect("target");
   }
 
+  /// Waits for the receiver's `kind` report that the last of `count` messages sent since
+  /// `start` arrived; returns messages per second, and the CPU both processes used per message.
   double rate(uint64_t count, int64_t start, const std::string& kind) {
+    const auto receiver_cpu_before = receiver_cpu_us_;
     std::string line;
     try {
       line = receiver_.read_line(std::chrono::seconds{60});
@@ -469,11 +493,17 @@ private:
     std::istringstream words{line};
     std::string word;
     int64_t last = 0;
-    words >> word >> last;
+    words >> word >> last >> receiver_cpu_us_;
     if (word != kind)
       throw std::runtime_error{"expected '" + kind + "', got '" + line + "'"};
+    last_cpu_per_message_us_ = static_cast<double>(receiver_cpu_us_ - receiver_cpu_before + cpu_us() - sender_cpu_before_)
+                               / static_cast<double>(count);
     return static_cast<double>(count) / (static_cast<double>(last - start) / 1e9);
   }
+
+  int64_t receiver_cpu_us_ = 0;
+  int64_t sender_cpu_before_ = 0;
+  double last_cpu_per_message_us_ = 0;
 
   child_process& receiver_;
   std::string drover_endpoint_;
@@ -509,21 +539,29 @@ int run(uint64_t messages, uint64_t rounds, uint64_t pings) {
   side.actor_throughput(warmup_messages);
   std::vector<double> ours;
   std::vector<double> raw;
+  std::vector<double> ours_cpu;
+  std::vector<double> raw_cpu;
+  auto actor_round = [&] {
+    ours.push_back(side.actor_throughput(messages));
+    ours_cpu.push_back(side.cpu_per_message_us());
+  };
+  auto raw_round = [&] {
+    raw.push_back(side.raw_throughput(messages));
+    raw_cpu.push_back(side.cpu_per_message_us());
+  };
   for (uint64_t round = 0; round < rounds; ++round) {
     // Alternating which goes first, so that neither always follows the other's leftovers.
-    double actor_rate = 0;
-    double raw_rate = 0;
     if (round % 2 == 0) {
-      raw_rate = side.raw_throughput(messages);
-      actor_rate = side.actor_throughput(messages);
+      raw_round();
+      actor_round();
     } else {
-      actor_rate = side.actor_throughput(messages);
-      raw_rate = side.raw_throughput(messages);
+      actor_round();
+      raw_round();
     }
-    ours.push_back(actor_rate);
-    raw.push_back(raw_rate);
-    std::printf("  round %llu: actor-to-actor %10.0f msg/s   raw PUSH/PULL %10.0f msg/s   ratio %.3f\n",
-                static_cast<unsigned long long>(round + 1), actor_rate, raw_rate, actor_rate / raw_rate);
+    std::printf("  round %llu: actor-to-actor %10.0f msg/s (%.2f us CPU/msg)   raw PUSH/PULL %10.0f msg/s "
+                "(%.2f us CPU/msg)   ratio %.3f\n",
+                static_cast<unsigned long long>(round + 1), ours.back(), ours_cpu.back(), raw.back(),
+                raw_cpu.back(), ours.back() / raw.back());
     std::fflush(stdout);
   }
   const double peak = median(ours);
@@ -531,6 +569,9 @@ int run(uint64_t messages, uint64_t rounds, uint64_t pings) {
   std::printf("  one-way actor-to-actor    %10.0f msg/s (median; target >= 1,000,000)\n", peak);
   std::printf("  raw cppzmq PUSH/PULL      %10.0f msg/s (median)\n", raw_peak);
   std::printf("  ratio actor/raw           %10.3f       (target >= 0.50)\n", peak / raw_peak);
+  std::printf("  CPU per message, both processes: actor %.2f us, raw %.2f us (medians; 2 cores give "
+              "2,000,000 us per second)\n",
+              median(ours_cpu), median(raw_cpu));
   const double raw_envelope = side.raw_throughput(messages, side.envelope_bytes());
   std::printf("  raw PUSH/PULL with %zu-byte messages (the envelope's size), once: %.0f msg/s; ratio %.3f\n",
               side.envelope_bytes(), raw_envelope, peak / raw_envelope);

@@ -70,19 +70,17 @@ const char* one_way_receiver() {
     return nullptr;
 }
 
-/// Sends `request` to `target` and answers the peer with the typed reply.
+/// Sends `request` (moved out of `frame`) to `target` and answers the peer with the typed
+/// reply. Keeps only the addresses and the id of the request for the reply, not its body.
 template <class Reply, class Request>
-void forward(self_pointer self, const caf::actor& target, const inbound_frame& frame,
-             const Request& request, std::chrono::milliseconds budget) {
-  self->request(target, budget, request)
+void forward(self_pointer self, const caf::actor& target, inbound_frame& frame, Request& request,
+             std::chrono::milliseconds budget) {
+  self->request(target, budget, std::move(request))
     .then(
-      [self, peer = frame.source.peer, origin = frame.message](const Reply& reply) {
-        runtime::envelope answer{{self->state.context.node_id, origin.receiver.name},
-                                 origin.sender,
-                                 self->state.next_message_id++,
-                                 origin.message_id,
-                                 0,
-                                 reply};
+      [self, peer = std::move(frame.source.peer), to = std::move(frame.message.sender),
+       from = frame.message.receiver.name, id = frame.message.message_id](Reply& reply) {
+        runtime::envelope answer{{self->state.context.node_id, from}, to, self->state.next_message_id++,
+                                 id, 0, std::move(reply)};
         self->state.context.out->reply(peer, answer);
       },
       [self, name = frame.message.receiver.name](const caf::error& error) {
@@ -107,19 +105,20 @@ void route_reply(self_pointer self, inbound_frame& frame) {
   st.undeliverable->increment();
 }
 
-void route_request(self_pointer self, inbound_frame& frame) {
+/// Routes a request or one-way message; `now_unix_ms` is the time to check its deadline against.
+void route_request(self_pointer self, inbound_frame& frame, int64_t now_unix_ms) {
   auto& st = self->state;
-  const auto& message = frame.message;
+  auto& message = frame.message;
   auto target = st.local_actors.find(message.receiver.name);
   auto budget = st.context.request_timeout;
   if (message.deadline_unix_ms != 0)
-    budget = std::min(budget, std::chrono::milliseconds{message.deadline_unix_ms - runtime::unix_now_ms()});
+    budget = std::min(budget, std::chrono::milliseconds{message.deadline_unix_ms - now_unix_ms});
   if (target == st.local_actors.end() || budget.count() <= 0) {
     st.undeliverable->increment();
     return;
   }
   std::visit(
-    [&](const auto& body) {
+    [&](auto& body) {
       using kind = std::decay_t<decltype(body)>;
       using reply_type = typename reply_kind<kind>::type;
       if constexpr (!std::is_void_v<reply_type>) {
@@ -128,12 +127,19 @@ void route_request(self_pointer self, inbound_frame& frame) {
       } else if (const char* receiver = one_way_receiver<kind>(); receiver != nullptr) {
         // Sent anonymously: a one-way message gets no answer, and no error may come back here.
         if (message.receiver.name == receiver)
-          return caf::anon_send(target->second, body);
+          return caf::anon_send(target->second, std::move(body));
       }
       // A reply kind without a request, a request without an id, or a kind for another actor.
       st.undeliverable->increment();
     },
     message.message);
+}
+
+void route(self_pointer self, inbound_frame& frame, int64_t now_unix_ms) {
+  if (frame.message.correlation_id != 0)
+    route_reply(self, frame);
+  else
+    route_request(self, frame, now_unix_ms);
 }
 
 /// Returns the proxy standing for `target`, made on first use (and made again when the node
@@ -171,11 +177,13 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
   });
   self->set_default_handler(caf::drop);
   return {
-    [self](inbound_frame& frame) {
-      if (frame.message.correlation_id != 0)
-        route_reply(self, frame);
-      else
-        route_request(self, frame);
+    [self](inbound_frame& frame) { route(self, frame, runtime::unix_now_ms()); },
+    [self](inbound_batch& batch) {
+      // One clock read per batch: a batch is what one poll brought in, a fraction of a
+      // millisecond, and the deadlines it checks are in milliseconds.
+      const auto now = runtime::unix_now_ms();
+      for (auto& frame : batch.frames)
+        route(self, frame, now);
     },
     [self](const exposed_actor& exposed) {
       self->state.local_actors[exposed.name] = exposed.actor;

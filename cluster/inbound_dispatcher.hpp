@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -16,10 +17,11 @@
 
 namespace drover::cluster {
 
-/// One verified envelope from a peer, handed from the I/O thread to the dispatcher.
-struct inbound_frame {
-  inbound_source source;
-  runtime::envelope message;
+/// The verified envelopes that one poll of the I/O thread brought in, in the order received,
+/// handed to the dispatcher in one message (one mailbox enqueue per batch, not per frame).
+/// The dispatcher takes single inbound_frame messages too.
+struct inbound_batch {
+  std::vector<inbound_frame> frames;
 };
 
 /// Registers a local actor with the dispatcher: peers may send it requests and one-way
@@ -65,4 +67,5 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
 
 // Only ever sent between actors of one process (the I/O thread and the dispatcher).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::inbound_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::inbound_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::exposed_actor)

@@ -13,24 +13,23 @@ using request_timeout_atom = caf::atom_constant<caf::atom("reqtimeout")>;
 using self_pointer = caf::stateful_actor<remote_actor_state>*;
 
 /// Sends `body` to the target; a request leaves a promise that the reply, the timeout or the
-/// node's death fulfils.
-caf::response_promise forward(self_pointer self, runtime::wire_message body) {
+/// node's death fulfils. A one-way message makes no promise: its sender must hear nothing back,
+/// not even an error when the node dies.
+caf::response_promise forward(self_pointer self, runtime::wire_message&& body) {
   auto& st = self->state;
-  // Only a request is answered; a one-way message's sender must hear nothing back, not even
-  // an error when the node dies.
   const bool wants_reply = self->current_message_id().is_request();
-  auto promise = self->make_response_promise();
-  runtime::envelope message{{st.setup.own_node, st.setup.own_name},
-                            {st.setup.target.node_id, st.setup.target.name},
-                            wants_reply ? st.next_message_id++ : 0,
-                            0,
-                            runtime::unix_now_ms() + st.setup.timeout.count(),
-                            std::move(body)};
-  if (wants_reply) {
-    st.pending.emplace(message.message_id, promise);
-    self->delayed_send(self, st.setup.timeout, request_timeout_atom::value, message.message_id);
-  }
+  // The addresses are filled in once (remote_actor); only these change per message.
+  auto& message = st.outgoing;
+  message.message_id = wants_reply ? st.next_message_id++ : 0;
+  message.deadline_unix_ms = runtime::unix_now_ms() + st.setup.timeout.count();
+  message.message = std::move(body);
   st.setup.out->send_to(st.setup.target.endpoint, message);
+  message.message = runtime::ping{}; // the body is encoded: do not keep it
+  if (!wants_reply)
+    return {};
+  auto promise = self->make_response_promise();
+  st.pending.emplace(message.message_id, promise);
+  self->delayed_send(self, st.setup.timeout, request_timeout_atom::value, message.message_id);
   return promise;
 }
 
@@ -38,7 +37,8 @@ caf::response_promise forward(self_pointer self, runtime::wire_message body) {
 template <class... Kinds>
 caf::behavior wire_handlers(self_pointer self, std::variant<Kinds...>*) {
   return {
-    [self](const Kinds& body) { return forward(self, runtime::wire_message{body}); }...,
+    // Taken by reference to move the body out: CAF copies a message first if it is shared.
+    [self](Kinds& body) { return forward(self, runtime::wire_message{std::move(body)}); }...,
     [self](const inbound_reply& reply) {
       auto waiting = self->state.pending.find(reply.message.correlation_id);
       if (waiting == self->state.pending.end())
@@ -69,7 +69,10 @@ caf::behavior wire_handlers(self_pointer self, std::variant<Kinds...>*) {
 } // namespace
 
 caf::behavior remote_actor(caf::stateful_actor<remote_actor_state>* self, proxy_setup setup) {
-  self->state.setup = std::move(setup);
+  auto& st = self->state;
+  st.setup = std::move(setup);
+  st.outgoing.sender = {st.setup.own_node, st.setup.own_name};
+  st.outgoing.receiver = {st.setup.target.node_id, st.setup.target.name};
   return wire_handlers(self, static_cast<runtime::wire_message*>(nullptr));
 }
 

@@ -44,6 +44,7 @@ struct proxy_setup {
 struct remote_actor_state {
   proxy_setup setup;
   uint64_t next_message_id = 1;
+  runtime::envelope outgoing; ///< every envelope it sends: the addresses are filled in once
   std::map<uint64_t, caf::response_promise> pending; ///< requests waiting for a reply, by id
   static inline const char* name = "drover.remote_actor";
 };

@@ -16,6 +16,12 @@ struct inbound_source {
   std::string endpoint;
 };
 
+/// One verified envelope from a peer and where it came from.
+struct inbound_frame {
+  inbound_source source;
+  runtime::envelope message;
+};
+
 /// A change of an outbound connection to a peer's endpoint.
 enum class peer_event {
   connected,    ///< the handshake succeeded

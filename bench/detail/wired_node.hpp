@@ -72,9 +72,9 @@ public:
 
   /// Starts the endpoint's I/O thread, which hands every envelope to the dispatcher.
   void start() {
-    endpoint_->start(
-      [dispatcher = dispatcher_](cluster::inbound_source source, runtime::envelope message) {
-        caf::anon_send(dispatcher, cluster::inbound_frame{std::move(source), std::move(message)});
+    endpoint_->start_batched(
+      [dispatcher = dispatcher_](std::vector<cluster::inbound_frame> frames) {
+        caf::anon_send(dispatcher, cluster::inbound_batch{std::move(frames)});
       },
       {});
   }
