@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/detail/restore_files.hpp"
 #include "actors/invoker.hpp"
 #include "runtime/cluster_messages.hpp"
 #include "runtime/content_hash.hpp"
@@ -320,13 +321,7 @@ public:
   }
 
   bool restore(const std::vector<std::string>& files) {
-    if (!st_.workspace)
-      return false;
-    if (auto error = st_.workspace->restore(files)) {
-      spdlog::error("job {}: cannot restore files: {}", st_.job.id, runtime::describe(error));
-      return false;
-    }
-    return true;
+    return detail::restore_files(st_.workspace, st_.job.id, files);
   }
 
   runtime::job_record cancel() {

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/detail/restore_files.hpp"
 #include "actors/invoker.hpp"
 #include "actors/job_messages.hpp"
 #include "runtime/cluster_messages.hpp"
@@ -108,14 +109,7 @@ caf::behavior job_participant(caf::stateful_actor<job_participant_state>* self,
           });
   return {
     [self](restore_atom, const std::vector<std::string>& files) {
-      auto& st = self->state;
-      if (!st.workspace)
-        return false;
-      if (auto error = st.workspace->restore(files)) {
-        spdlog::error("job {}: cannot restore files: {}", st.offer.job_id, runtime::describe(error));
-        return false;
-      }
-      return true;
+      return detail::restore_files(self->state.workspace, self->state.offer.job_id, files);
     },
     [self](const runtime::job_withdrawn& withdrawn) {
       if (withdrawn.cancelled)
