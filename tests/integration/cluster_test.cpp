@@ -76,6 +76,10 @@ TEST_F(ClusterTest, ThreeNodesShareAJobOnAGitUrlAndItsOutcomeEqualsASingleNodeRu
   ASSERT_EQ(shared["state"], "succeeded") << shared.dump(2);
   EXPECT_EQ(shared["items"]["done"], alone["items"]["done"]);
   EXPECT_EQ(read_file(shared["patch"]), read_file(alone["patch"]));
+  // Busy with the job's tools, no node suspected another.
+  for (const auto* name : {"a", "b", "c"})
+    EXPECT_EQ(cluster_.node(name).metric("drover_cluster_member_transitions_total{state=\"suspect\"}"), 0)
+      << name << " suspected a member that was only busy";
   const auto& shares = shared["items_by_node"];
   ASSERT_EQ(shares.size(), 3U) << shares.dump();
   for (const auto* name : {"a", "b", "c"})
