@@ -1,5 +1,8 @@
 #include "cluster/remote_actor.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <caf/sec.hpp>
 
 #include "runtime/error.hpp"
@@ -11,6 +14,20 @@ namespace {
 
 using request_timeout_atom = caf::atom_constant<caf::atom("reqtimeout")>;
 using self_pointer = caf::stateful_actor<remote_actor_state>*;
+
+/// Makes sure a check for expired requests comes at the deadline of the oldest one. One timer
+/// for all, not one per request: each timer set wakes CAF's clock thread, which cost more than
+/// the rest of a lease request's path through the proxy.
+void schedule_expiry(self_pointer self) {
+  auto& st = self->state;
+  if (st.expiry_scheduled || st.pending.empty())
+    return;
+  st.expiry_scheduled = true;
+  const auto left = st.pending.begin()->second.deadline - std::chrono::steady_clock::now();
+  self->delayed_send(self, std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left),
+                                    std::chrono::milliseconds{1}),
+                     request_timeout_atom::value);
+}
 
 /// Sends `body` to the target; a request leaves a promise that the reply, the timeout or the
 /// node's death fulfils. A one-way message makes no promise: its sender must hear nothing back,
@@ -28,8 +45,9 @@ caf::response_promise forward(self_pointer self, runtime::wire_message&& body) {
   if (!wants_reply)
     return {};
   auto promise = self->make_response_promise();
-  st.pending.emplace(message.message_id, promise);
-  self->delayed_send(self, st.setup.timeout, request_timeout_atom::value, message.message_id);
+  st.pending.emplace(message.message_id,
+                     pending_request{promise, std::chrono::steady_clock::now() + st.setup.timeout});
+  schedule_expiry(self);
   return promise;
 }
 
@@ -43,22 +61,25 @@ caf::behavior wire_handlers(self_pointer self, std::variant<Kinds...>*) {
       auto waiting = self->state.pending.find(reply.message.correlation_id);
       if (waiting == self->state.pending.end())
         return; // answered already: timed out, or a duplicate
-      auto promise = std::move(waiting->second);
+      auto promise = std::move(waiting->second.promise);
       self->state.pending.erase(waiting);
       std::visit([&](const auto& body) { promise.deliver(caf::make_message(body)); },
                  reply.message.message);
     },
-    [self](request_timeout_atom, uint64_t message_id) {
-      auto waiting = self->state.pending.find(message_id);
-      if (waiting == self->state.pending.end())
-        return;
-      waiting->second.deliver(caf::make_error(caf::sec::request_timeout));
-      self->state.pending.erase(waiting);
+    [self](request_timeout_atom) {
+      auto& st = self->state;
+      st.expiry_scheduled = false;
+      const auto now = std::chrono::steady_clock::now();
+      while (!st.pending.empty() && st.pending.begin()->second.deadline <= now) {
+        st.pending.begin()->second.promise.deliver(caf::make_error(caf::sec::request_timeout));
+        st.pending.erase(st.pending.begin());
+      }
+      schedule_expiry(self);
     },
     [self](node_down_atom) {
       const auto& target = self->state.setup.target;
-      for (auto& [id, promise] : self->state.pending)
-        promise.deliver(runtime::make_error(runtime::runtime_errc::unavailable,
+      for (auto& [id, waiting] : self->state.pending)
+        waiting.promise.deliver(runtime::make_error(runtime::runtime_errc::unavailable,
                                             "node " + target.node_id + " (" + target.endpoint
                                               + ") was declared dead"));
       self->state.pending.clear();

@@ -41,11 +41,20 @@ struct proxy_setup {
   std::chrono::milliseconds timeout{std::chrono::seconds{30}};
 };
 
+/// A request sent across the wire, waiting for its reply.
+struct pending_request {
+  caf::response_promise promise;
+  std::chrono::steady_clock::time_point deadline;
+};
+
 struct remote_actor_state {
   proxy_setup setup;
   uint64_t next_message_id = 1;
   runtime::envelope outgoing; ///< every envelope it sends: the addresses are filled in once
-  std::map<uint64_t, caf::response_promise> pending; ///< requests waiting for a reply, by id
+  /// Requests waiting for a reply, by id: as every request gets the same timeout, also by
+  /// deadline.
+  std::map<uint64_t, pending_request> pending;
+  bool expiry_scheduled = false; ///< a check for expired requests is on its way
   static inline const char* name = "drover.remote_actor";
 };
 
