@@ -343,9 +343,10 @@ public:
     }
   }
 
-  /// Waits until job `id` has ended (assembled its outcome), so that the next job runs alone.
+  /// Waits until job `id` has ended and its coordinator has removed the worktree (git working
+  /// through the files for seconds), so that the next job runs alone.
   void wait_final(const std::string& id) const {
-    while (!runtime::is_final(job(id).state))
+    while (!runtime::is_final(job(id).state) || std::filesystem::exists(dir_ + "/jobs/" + id + "/worktree"))
       std::this_thread::sleep_for(10ms);
   }
 
