@@ -14,46 +14,14 @@ namespace {
 
 using self_pointer = caf::stateful_actor<dispatcher_state>*;
 
-/// The kind of reply a request kind gets; `void` for the other kinds.
-template <class Kind>
+/// The kind of reply a request kind gets (its `reply`); `void` for the other kinds.
+template <class Kind, class = void>
 struct reply_kind {
   using type = void;
 };
-template <>
-struct reply_kind<runtime::ping> {
-  using type = runtime::pong;
-};
-template <>
-struct reply_kind<runtime::node_hello> {
-  using type = runtime::node_hello;
-};
-template <>
-struct reply_kind<runtime::join_request> {
-  using type = runtime::member_list;
-};
-template <>
-struct reply_kind<runtime::lease_request> {
-  using type = runtime::lease_grant;
-};
-template <>
-struct reply_kind<runtime::item_report> {
-  using type = runtime::report_ack;
-};
-template <>
-struct reply_kind<runtime::shard_corpus_request> {
-  using type = runtime::shard_corpus_reply;
-};
-template <>
-struct reply_kind<runtime::shard_rank_request> {
-  using type = runtime::shard_rank_reply;
-};
-template <>
-struct reply_kind<runtime::shard_hits_request> {
-  using type = runtime::shard_hits_reply;
-};
-template <>
-struct reply_kind<runtime::shard_stats_request> {
-  using type = runtime::shard_stats_reply;
+template <class Kind>
+struct reply_kind<Kind, std::void_t<typename Kind::reply>> {
+  using type = typename Kind::reply;
 };
 
 /// The actor a one-way kind is for; nullptr for kinds that are never sent one-way (requests,

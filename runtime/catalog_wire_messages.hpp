@@ -12,12 +12,18 @@
 namespace drover::runtime {
 
 /// Messages between the catalog fronts of cluster members about catalog shards (part of
-/// runtime::wire_message). A shard lives on one member (see runtime/placement.hpp); any front
+/// runtime::wire_message). A request kind names its reply kind as `reply`. A shard lives on one member (see runtime/placement.hpp); any front
 /// asks the owner's front, which answers from its shard actor. A reply with `held` false says
 /// the answering node does not hold the shard (placement changed under the request).
 
+struct shard_corpus_reply;
+struct shard_rank_reply;
+struct shard_hits_reply;
+struct shard_stats_reply;
+
 /// Asks for shard `shard`'s corpus statistics of the query `terms`.
 struct shard_corpus_request {
+  using reply = shard_corpus_reply;
   uint32_t shard = 0;
   std::vector<std::string> terms;
 };
@@ -31,6 +37,7 @@ struct shard_corpus_reply {
 /// Asks for shard `shard`'s best tools for `request`, scored against `corpus` (the whole
 /// catalog's statistics) at `now_ms`.
 struct shard_rank_request {
+  using reply = shard_rank_reply;
   uint32_t shard = 0;
   search_request request;
   std::vector<std::string> terms;
@@ -47,6 +54,7 @@ struct shard_rank_reply {
 /// Asks for the explained hits of the tools in `slots` (from a shard_rank_reply of the same
 /// shard) for the query `terms`.
 struct shard_hits_request {
+  using reply = shard_hits_reply;
   uint32_t shard = 0;
   std::vector<uint32_t> slots;
   std::vector<std::string> terms;
@@ -85,6 +93,7 @@ struct shard_outcome {
 /// Asks a member for every part of the statistics of the tools of shard `shard` that it
 /// persisted (its own and the copies it keeps of other nodes'), to (re)build the shard.
 struct shard_stats_request {
+  using reply = shard_stats_reply;
   uint32_t shard = 0;
 };
 

@@ -18,8 +18,15 @@ struct actor_address {
   std::string name;
 };
 
+// A request kind names the kind of its reply as `reply`; the other kinds are one-way or replies.
+struct pong;
+struct member_list;
+struct lease_grant;
+struct report_ack;
+
 /// Asks the receiver to answer with a `pong` carrying the same nonce.
 struct ping {
+  using reply = pong;
   uint64_t nonce = 0;
 };
 
@@ -34,6 +41,7 @@ struct pong {
 
 /// Introduces a node to a peer.
 struct node_hello {
+  using reply = node_hello;
   std::string node_id;
   std::string endpoint;
   std::string version;
@@ -59,6 +67,7 @@ struct member_info {
 
 /// A node asks a member to admit it; answered with the member list.
 struct join_request {
+  using reply = member_list;
   member_info joiner;
 };
 
@@ -90,6 +99,7 @@ struct job_withdrawn {
 /// (node id, '#', an id unique on that node); a holder holds at most one lease, so a new
 /// request releases any item the holder still held.
 struct lease_request {
+  using reply = lease_grant;
   std::string job_id;
   std::string holder;
 };
@@ -121,6 +131,7 @@ struct file_content {
 /// coordinator's sends the changed files' content with it, so that the coordinator writes them
 /// into its own worktree only once it has accepted the result.
 struct item_report {
+  using reply = report_ack;
   std::string job_id;
   std::string holder;
   uint64_t epoch = 0;
