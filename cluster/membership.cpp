@@ -43,9 +43,13 @@ public:
         send(seed, "", runtime::join_request{self_info()}, true);
     const auto now = steady_clock::now();
     for (auto& [id, member] : st_.members) {
-      const auto nonce = st_.next_nonce++;
-      st_.pings[nonce] = {id, now};
-      send(member.info.endpoint, id, runtime::ping{nonce}, true);
+      // A dead member is asked less often whether it is back: most of those pings queue up for
+      // a peer that is gone.
+      if (member.info.state != member_state::dead || slow_round) {
+        const auto nonce = st_.next_nonce++;
+        st_.pings[nonce] = {id, now};
+        send(member.info.endpoint, id, runtime::ping{nonce}, true);
+      }
       judge(member, now);
     }
     forget_unanswered_pings(now);
