@@ -50,10 +50,11 @@ protected:
     caf::anon_send(dispatcher_, inbound_frame{{"", far_endpoint}, std::move(reply)});
   }
 
-  caf::actor_system_config config_;
-  caf::actor_system system_{config_};
+  // Before the actor system, which outlives them: its actors use both until it is gone.
   observability::prometheus_metrics metrics_;
   fake_transport transport_;
+  caf::actor_system_config config_;
+  caf::actor_system system_{config_};
   caf::actor dispatcher_;
   caf::actor proxy_;
 };
