@@ -69,8 +69,8 @@ caf::expected<std::unique_ptr<node>> node::start(const runtime::node_config& con
   self->start_catalog(config);
   self->start_jobs(config);
   self->endpoint_->start(
-    [dispatcher = self->dispatcher_](cluster::inbound_source source, runtime::envelope message) {
-      caf::anon_send(dispatcher, cluster::inbound_frame{std::move(source), std::move(message)});
+    [dispatcher = self->dispatcher_](std::vector<cluster::inbound_frame> frames) {
+      caf::anon_send(dispatcher, cluster::inbound_batch{std::move(frames)});
     },
     [membership = self->membership_](const std::string& endpoint, cluster::peer_event event) {
       caf::anon_send(membership, cluster::connection_event{endpoint, event});

@@ -145,7 +145,6 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
   });
   self->set_default_handler(caf::drop);
   return {
-    [self](inbound_frame& frame) { route(self, frame, runtime::unix_now_ms()); },
     [self](inbound_batch& batch) {
       // One clock read per batch: a batch is what one poll brought in, a fraction of a
       // millisecond, and the deadlines it checks are in milliseconds.

@@ -19,7 +19,6 @@ namespace drover::cluster {
 
 /// The verified envelopes that one poll of the I/O thread brought in, in the order received,
 /// handed to the dispatcher in one message (one mailbox enqueue per batch, not per frame).
-/// The dispatcher takes single inbound_frame messages too.
 struct inbound_batch {
   std::vector<inbound_frame> frames;
 };
@@ -66,6 +65,5 @@ caf::behavior inbound_dispatcher(caf::stateful_actor<dispatcher_state>* self,
 } // namespace drover::cluster
 
 // Only ever sent between actors of one process (the I/O thread and the dispatcher).
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::inbound_frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::inbound_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(drover::cluster::exposed_actor)

@@ -109,16 +109,11 @@ caf::expected<std::string> zmq_endpoint::bind(const runtime::host_port& address)
   return router_.get(zmq::sockopt::last_endpoint);
 }
 
-void zmq_endpoint::start(envelope_handler on_envelope, peer_handler on_peer) {
-  on_envelope_ = std::move(on_envelope);
-  on_peer_ = std::move(on_peer);
-  io_thread_ = std::thread{[this] { run(); }};
-}
-
-void zmq_endpoint::start_batched(batch_handler on_batch, peer_handler on_peer) {
+void zmq_endpoint::start(batch_handler on_batch, peer_handler on_peer) {
   on_batch_ = std::move(on_batch);
+  on_peer_ = std::move(on_peer);
   batch_.reserve(max_inbound_batch);
-  start({}, std::move(on_peer));
+  io_thread_ = std::thread{[this] { run(); }};
 }
 
 void zmq_endpoint::send_to(const std::string& endpoint, const runtime::envelope& message) {
@@ -358,8 +353,6 @@ void zmq_endpoint::deliver(inbound_source source, const zmq::message_t& payload)
     return;
   }
   received_.add(message->message.index(), payload.size());
-  if (!on_batch_)
-    return on_envelope_(std::move(source), std::move(*message));
   batch_.push_back({std::move(source), std::move(*message)});
   if (batch_.size() == max_inbound_batch)
     flush_batch();

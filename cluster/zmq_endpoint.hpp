@@ -44,8 +44,6 @@ namespace drover::cluster {
 /// thread only.
 class zmq_endpoint final : public transport {
 public:
-  /// Called on the I/O thread for every verified envelope; must not block.
-  using envelope_handler = std::function<void(inbound_source source, runtime::envelope message)>;
   /// Called on the I/O thread with the verified envelopes of one poll (at most
   /// max_inbound_batch), in the order received; must not block.
   using batch_handler = std::function<void(std::vector<inbound_frame> frames)>;
@@ -67,15 +65,11 @@ public:
   /// free port); returns the endpoint actually bound. Fails with address_in_use or io_error.
   caf::expected<std::string> bind(const runtime::host_port& address);
 
-  /// Starts the I/O thread, which hands every verified envelope to `on_envelope` and every
-  /// change of an outbound connection to `on_peer`.
-  void start(envelope_handler on_envelope, peer_handler on_peer);
-
-  /// Starts the I/O thread like `start`, but hands the envelopes over in batches: one call per
-  /// poll and socket instead of one per envelope, so that a receiver such as the dispatcher
-  /// takes one message per batch (at high rates, the per-envelope mailbox enqueue and wake-up
-  /// cost more than the rest of the receive path).
-  void start_batched(batch_handler on_batch, peer_handler on_peer);
+  /// Starts the I/O thread, which hands the verified envelopes to `on_batch` in batches (one
+  /// call per poll and socket, so that a receiver such as the dispatcher takes one message per
+  /// batch: at high rates the per-envelope mailbox enqueue and wake-up cost more than the rest
+  /// of the receive path) and every change of an outbound connection to `on_peer`.
+  void start(batch_handler on_batch, peer_handler on_peer);
 
   /// The most envelopes handed over in one batch.
   static constexpr size_t max_inbound_batch = 256;
@@ -133,7 +127,6 @@ private:
   const int wakeup_fd_;
   std::atomic<bool> stopping_{false};
   std::thread io_thread_;
-  envelope_handler on_envelope_;
   batch_handler on_batch_;
   peer_handler on_peer_;
 

@@ -72,7 +72,7 @@ public:
 
   /// Starts the endpoint's I/O thread, which hands every envelope to the dispatcher.
   void start() {
-    endpoint_->start_batched(
+    endpoint_->start(
       [dispatcher = dispatcher_](std::vector<cluster::inbound_frame> frames) {
         caf::anon_send(dispatcher, cluster::inbound_batch{std::move(frames)});
       },

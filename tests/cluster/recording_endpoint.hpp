@@ -28,10 +28,7 @@ namespace drover::testing {
 class recording_endpoint {
 public:
   /// An envelope as the handler got it.
-  struct arrival {
-    cluster::inbound_source source;
-    runtime::envelope message;
-  };
+  using arrival = cluster::inbound_frame;
 
   explicit recording_endpoint(std::optional<cluster::curve_keys> keys = std::nullopt,
                               runtime::decode_limits limits = {})
@@ -41,15 +38,17 @@ public:
       throw std::runtime_error(runtime::describe(bound.error()));
     address_ = *bound;
     endpoint_->start(
-      [this](cluster::inbound_source source, runtime::envelope message) {
-        if (!source.peer.empty() && std::holds_alternative<runtime::ping>(message.message)) {
-          const auto nonce = std::get<runtime::ping>(message.message).nonce;
-          endpoint_->reply(source.peer, runtime::envelope{message.receiver, message.sender, 0,
-                                                          message.message_id, 0,
-                                                          runtime::pong{nonce, "recorder", 1, 0}});
-        }
+      [this](std::vector<cluster::inbound_frame> frames) {
+        for (const auto& [source, message] : frames)
+          if (!source.peer.empty() && std::holds_alternative<runtime::ping>(message.message)) {
+            const auto nonce = std::get<runtime::ping>(message.message).nonce;
+            endpoint_->reply(source.peer, runtime::envelope{message.receiver, message.sender, 0,
+                                                            message.message_id, 0,
+                                                            runtime::pong{nonce, "recorder", 1, 0}});
+          }
         std::unique_lock lock{mutex_};
-        arrivals_.push_back({std::move(source), std::move(message)});
+        for (auto& frame : frames)
+          arrivals_.push_back(std::move(frame));
         // Waking a waiter for every envelope of a stream would cost more than receiving it.
         if (arrivals_.size() >= awaited_) {
           lock.unlock();

@@ -47,7 +47,7 @@ protected:
     EXPECT_NE(request->message.message_id, 0U);
     runtime::envelope reply{request->message.receiver, request->message.sender, 99,
                             request->message.message_id, 0, std::move(body)};
-    caf::anon_send(dispatcher_, inbound_frame{{"", far_endpoint}, std::move(reply)});
+    caf::anon_send(dispatcher_, inbound_batch{{inbound_frame{{"", far_endpoint}, std::move(reply)}}});
   }
 
   // Before the actor system, which outlives them: its actors use both until it is gone.
