@@ -246,13 +246,14 @@ TEST_F(BatchTest, BadInputEndsWithAClearMessageAndAJobRecord) {
 
 TEST_F(BatchTest, CtrlCStopsAndSaysHowToResumeAndResumeFinishes) {
   std::map<std::string, std::string> many;
-  for (int i = 0; i < 200; ++i)
+  for (int i = 0; i < 400; ++i)
     many["f" + std::to_string(i) + ".txt"] = "old_call(" + std::to_string(i) + ")\n";
   make_git_repo(dir_ / "big", many);
   drover_process batch_run{{"batch", "--data-dir", dir_ / "data", "--repo", dir_ / "big", "--glob",
-                            "*.txt", "--tool", "drover-codemod", "--batch-size", "2", "--mode",
-                            "branch", "--", "--literal", "old_call(", "--to", "new_call("},
+                            "*.txt", "--tool", "drover-codemod", "--batch-size", "1", "--invokers",
+                            "1", "--mode", "branch", "--", "--literal", "old_call(", "--to", "new_call("},
                            dir_ / "interrupted"};
+  // 400 tool runs one after another take about 6 s here: the job is under way, not over.
   std::this_thread::sleep_for(1500ms);
   batch_run.signal(SIGINT);
   ASSERT_EQ(batch_run.wait(30s), 130) << batch_run.err();
@@ -264,7 +265,7 @@ TEST_F(BatchTest, CtrlCStopsAndSaysHowToResumeAndResumeFinishes) {
     << out_ << err_;
   const auto job = last_job();
   EXPECT_EQ(job["state"], "succeeded");
-  EXPECT_EQ(job["files"]["changed"], 200);
+  EXPECT_EQ(job["files"]["changed"], 400);
   EXPECT_EQ(git(dir_ / "big", {"show", "drover/" + id + ":f7.txt"}), "new_call(7)\n");
 }
 
