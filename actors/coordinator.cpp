@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/detail/lease_table.hpp"
 #include "actors/detail/restore_files.hpp"
 #include "actors/invoker.hpp"
 #include "runtime/cluster_messages.hpp"
@@ -176,10 +177,7 @@ public:
     }
     // A holder asks again only once it is done with its item: whatever it still holds was lost
     // (a grant that never reached it, or a run it gave up).
-    if (st_.leases.count(request.holder) != 0) {
-      lease_metric("released").increment();
-      release_holder(request.holder);
-    }
+    end_lease(request.holder, "released");
     st_.idle_pulls.push_back({request.holder, promise, std::chrono::steady_clock::now()});
     hand_out_work();
     schedule_pull_check();
@@ -202,16 +200,9 @@ public:
   /// nor asked again nor died in time (a result it sends later is rejected by the epoch).
   void check_leases() {
     st_.lease_check_scheduled = false;
-    const auto now = std::chrono::steady_clock::now();
-    std::vector<std::string> expired;
-    for (const auto& [holder, lease] : st_.leases)
-      if (lease.expires <= now)
-        expired.push_back(holder);
-    for (const auto& holder : expired) {
-      spdlog::warn("job {}: the lease of item {} held by {} expired", st_.job.id,
-                   st_.leases[holder].index, holder);
-      lease_metric("expired").increment();
-      release_holder(holder);
+    for (const auto& holder : st_.leases.expired(std::chrono::steady_clock::now())) {
+      spdlog::warn("job {}: the lease held by {} expired", st_.job.id, holder);
+      end_lease(holder, "expired");
     }
     schedule_lease_check();
   }
@@ -257,9 +248,8 @@ public:
     if (report.job_id != st_.job.id || index >= st_.items.size() || st_.job.state != job_state::running)
       return {false};
     auto& item = st_.items[index];
-    auto held = st_.leases.find(report.holder);
-    const bool holds = held != st_.leases.end() && held->second.index == index;
-    if (item.state != item_state::leased || item.epoch != report.epoch || !holds) {
+    if (item.state != item_state::leased || item.epoch != report.epoch
+        || !st_.leases.holds(report.holder, index)) {
       spdlog::warn("job {}: rejected a result for item {} from {} with expired lease epoch {}",
                    st_.job.id, index, report.holder, report.epoch);
       lease_metric("rejected_late").increment();
@@ -270,7 +260,7 @@ public:
                     report.holder, runtime::describe(error));
       return {false};
     }
-    st_.leases.erase(held);
+    st_.leases.end(report.holder);
     item.state = report.result.ok ? item_state::done : item_state::failed;
     ++st_.final_items;
     ++(report.result.ok ? st_.job.items_done : st_.job.items_failed);
@@ -313,7 +303,7 @@ public:
     }
     auto pull = std::move(st_.idle_pulls.front());
     st_.idle_pulls.pop_front();
-    st_.leases[pull.holder] = {recorded.index, std::chrono::steady_clock::now() + st_.lease_ttl};
+    st_.leases.grant(pull.holder, recorded.index, std::chrono::steady_clock::now());
     schedule_lease_check();
     lease_metric("granted").increment();
     pull.promise.deliver(runtime::lease_grant{runtime::lease_status::granted, item.index, item.epoch,
@@ -340,7 +330,7 @@ public:
     const auto holder = st_.services.node_id + "#" + std::to_string(down.source.id());
     // A pull of the dead invoker must not take an item that nobody would run.
     drop_idle_pulls([&](const std::string& waiting) { return waiting == holder; });
-    release_holder(holder);
+    end_lease(holder, "released");
     if (down.reason && down.reason != caf::exit_reason::normal)
       spdlog::warn("job {}: an invoker stopped: {}", st_.job.id, caf::to_string(down.reason));
     if (st_.job.state == job_state::running && st_.invokers.empty() && st_.offered.empty()
@@ -366,10 +356,7 @@ private:
       }
       st_.chain.push_back(std::move(*manifest));
     }
-    st_.lease_ttl = lease_margin;
-    for (const auto& tool : st_.chain)
-      st_.lease_ttl += tool.retry.attempts * (std::chrono::duration_cast<std::chrono::milliseconds>(tool.timeout)
-                                              + tool.retry.max_backoff);
+    st_.leases = detail::lease_table{detail::lease_table::ttl_for(st_.chain, lease_margin)};
     auto filter = runtime::tool_file_filter::make(st_.chain);
     if (!filter)
       return filter.error();
@@ -560,32 +547,25 @@ private:
     return grant;
   }
 
-  /// Puts the item that `holder` holds back to pending, if it still holds one.
-  void release_holder(const std::string& holder) {
-    auto held = st_.leases.find(holder);
-    if (held == st_.leases.end())
-      return;
-    const auto index = held->second.index;
-    st_.leases.erase(held);
-    release(index);
+  /// Ends the lease of `holder`, if it holds one, counting `event`, and puts its item back to
+  /// pending.
+  void end_lease(const std::string& holder, const std::string& event) {
+    if (auto index = st_.leases.end(holder)) {
+      lease_metric(event).increment();
+      release(*index);
+    }
   }
 
   /// Puts every item held by invokers of `node_id` back to pending (the node is dead).
   void release_node(const std::string& node_id) {
     const auto prefix = node_id + "#";
-    auto of_node = [&](const std::string& holder) { return holder.compare(0, prefix.size(), prefix) == 0; };
-    drop_idle_pulls(of_node);
-    std::vector<std::string> holders;
-    for (const auto& [holder, lease] : st_.leases)
-      if (of_node(holder))
-        holders.push_back(holder);
+    drop_idle_pulls([&](const std::string& holder) { return holder.compare(0, prefix.size(), prefix) == 0; });
+    const auto holders = st_.leases.holders_on(node_id);
     if (!holders.empty())
       spdlog::warn("job {}: node {} is dead; leasing its {} items again", st_.job.id, node_id,
                    holders.size());
-    for (const auto& holder : holders) {
-      lease_metric("released").increment();
-      release_holder(holder);
-    }
+    for (const auto& holder : holders)
+      end_lease(holder, "released");
     // Offered again when it comes back: its part of the job died with it.
     st_.offered.erase(node_id);
   }

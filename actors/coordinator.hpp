@@ -14,6 +14,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/detail/lease_table.hpp"
 #include "actors/job_messages.hpp"
 #include "actors/job_services.hpp"
 #include "runtime/job_model.hpp"
@@ -21,12 +22,6 @@
 #include "runtime/workspace.hpp"
 
 namespace drover::actors {
-
-/// An item leased to a holder, until it reports or `expires`.
-struct held_lease {
-  uint32_t index = 0;
-  std::chrono::steady_clock::time_point expires;
-};
 
 /// A lease request waiting for an item.
 struct idle_pull {
@@ -48,9 +43,7 @@ struct coordinator_state {
   std::optional<std::string> unread_from;
   bool read_requested = false; ///< a message to read the next step is on its way
   uint64_t items_read = 0; ///< item records read on resume, to check that none is missing
-  std::map<std::string, held_lease> leases; ///< the item each holder (an invoker) holds
-  /// How long a lease lasts: time enough for every attempt of every tool of the chain.
-  std::chrono::milliseconds lease_ttl{0};
+  detail::lease_table leases; ///< the item each holder (an invoker) holds, until when
   bool lease_check_scheduled = false;
   std::deque<idle_pull> idle_pulls;        ///< invokers waiting for work, oldest first
   bool pull_check_scheduled = false;       ///< a check of idle pulls' waiting time is on its way
