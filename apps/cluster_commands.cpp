@@ -33,7 +33,7 @@ int run_cluster_members(const std::string& node, bool json, const runtime::confi
   auto url = find_node(node, config->values.data_dir);
   if (!url)
     return fail("no running node found (start one with `drover up`, or pass --node URL or DROVER_NODE)");
-  node_client client{*url};
+  node_client client{*url, config->values.api_token};
   auto members = client.get("/v1/cluster/members");
   if (!members)
     return fail(runtime::describe(members.error()));

@@ -34,9 +34,9 @@ void reply_with_job(caf::actor_system& system, const caf::actor& jobs, httplib::
 } // namespace
 
 http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, caf::actor membership,
-                   const runtime::store& db)
+                   const runtime::store& db, std::string api_token)
   : system_(system), jobs_(std::move(jobs)), catalog_(std::move(catalog)),
-    membership_(std::move(membership)), db_(db),
+    membership_(std::move(membership)), db_(db), api_token_(std::move(api_token)),
     server_() {
   auto& routes = server_.routes();
   routes.set_payload_max_length(max_body_bytes);
@@ -46,6 +46,7 @@ http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalo
   routes.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain");
   });
+  require_token_for_changes();
   add_job_routes();
   add_tool_routes(routes, system_, catalog_);
   add_cluster_routes(routes, system_, membership_);
@@ -54,6 +55,29 @@ http_api::http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalo
       return reply_error(response, 413, "request body larger than 1 MiB");
     if (response.body.empty())
       reply_error(response, response.status, "no such endpoint: " + request.method + " " + request.path);
+  });
+}
+
+void http_api::require_token_for_changes() {
+  if (api_token_.empty())
+    return;
+  server_.routes().set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    if (request.method == "GET" || request.method == "HEAD")
+      return httplib::Server::HandlerResponse::Unhandled;
+    const auto given = request.get_header_value("Authorization");
+    const auto expected = "Bearer " + api_token_;
+    // Compared in time independent of where they differ, so the token cannot be guessed byte by byte.
+    unsigned char differ = given.size() != expected.size() ? 1 : 0;
+    for (size_t i = 0; i < expected.size(); ++i)
+      differ |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+    if (differ == 0)
+      return httplib::Server::HandlerResponse::Unhandled;
+    response.set_header("WWW-Authenticate", "Bearer");
+    reply_error(response, 401,
+                given.empty() ? "this request changes state and needs the node's API token "
+                                "(Authorization: Bearer TOKEN; the CLI sends api_token)"
+                              : "the API token does not match the node's");
+    return httplib::Server::HandlerResponse::Handled;
   });
 }
 

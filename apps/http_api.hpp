@@ -26,15 +26,18 @@ namespace drover::apps {
 ///   GET  /v1/jobs/ID/report       the record plus per-tool stats, failures and changes
 ///   POST /v1/jobs/ID/cancel       cancel a job
 ///   GET  /v1/cluster/members      every member this node knows (apps/cluster_routes.hpp)
-/// Errors are {"error": {"code": HTTP status, "message": ...}}.
+/// Errors are {"error": {"code": HTTP status, "message": ...}}. With an API token, every POST
+/// needs it as a bearer token (401 otherwise).
 /// Thread-safety: construct, bind, start and stop from one thread; handlers run on the
 /// server's threads and reach actors through scoped actors, and the store through its own
 /// locking.
 class http_api {
 public:
   /// Borrows everything; all must outlive the API.
+  /// With an `api_token`, every request but GET needs "Authorization: Bearer API_TOKEN" and
+  /// gets 401 without it, before any handler runs.
   http_api(caf::actor_system& system, caf::actor jobs, caf::actor catalog, caf::actor membership,
-           const runtime::store& db);
+           const runtime::store& db, std::string api_token);
 
   /// Binds `address` (port 0 picks a free port) and returns the port bound.
   caf::expected<uint16_t> bind(const runtime::host_port& address);
@@ -48,12 +51,14 @@ public:
 
 private:
   void add_job_routes();
+  void require_token_for_changes();
 
   caf::actor_system& system_;
   caf::actor jobs_;
   caf::actor catalog_;
   caf::actor membership_;
   const runtime::store& db_;
+  std::string api_token_;
   std::string node_json_;
   http_server server_;
 };

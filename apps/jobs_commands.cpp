@@ -22,7 +22,7 @@ public:
       return config.error();
     job_source source;
     if (auto url = find_node(node, config->values.data_dir)) {
-      source.client_ = std::make_unique<node_client>(*url);
+      source.client_ = std::make_unique<node_client>(*url, config->values.api_token);
       return source;
     }
     const auto path = config->values.data_dir + "/store";

@@ -243,7 +243,7 @@ caf::error node::start_servers(const runtime::node_config& config) {
     return metrics_port.error();
   metrics_server_->start();
   published_.metrics = config.metrics.host + ":" + std::to_string(*metrics_port);
-  http_ = std::make_unique<http_api>(*actors_, jobs_, catalog_actor_, membership_, *store_);
+  http_ = std::make_unique<http_api>(*actors_, jobs_, catalog_actor_, membership_, *store_, config.api_token);
   auto port = http_->bind(config.http);
   if (!port)
     return port.error();

@@ -10,8 +10,10 @@
 
 namespace drover::apps {
 
-node_client::node_client(const std::string& base_url)
+node_client::node_client(const std::string& base_url, const std::string& api_token)
   : base_url_(base_url), client_(std::make_unique<httplib::Client>(base_url)) {
+  if (!api_token.empty())
+    client_->set_bearer_token_auth(api_token);
   client_->set_connection_timeout(5);
   client_->set_read_timeout(660); // POST /v1/tools/probe of a whole catalog may take minutes
 }

@@ -16,8 +16,9 @@ namespace drover::apps {
 /// A client of a node's HTTP API (apps/http_api.hpp). Not thread-safe.
 class node_client {
 public:
-  /// Talks to `base_url`, e.g. http://127.0.0.1:7421.
-  explicit node_client(const std::string& base_url);
+  /// Talks to `base_url`, e.g. http://127.0.0.1:7421, sending `api_token` (when not empty) as
+  /// the bearer token that the node's mutating requests need.
+  node_client(const std::string& base_url, const std::string& api_token);
   ~node_client();
 
   /// GET `path`; returns the JSON body of a 2xx answer, or an error carrying the API's message.

@@ -17,7 +17,7 @@ caf::expected<node_connection> node_connection::open(const std::string& flag,
     connection.embedded_ = std::move(*started);
     connection.url_ = connection.embedded_->http_url();
   }
-  connection.client_ = std::make_unique<node_client>(connection.url_);
+  connection.client_ = std::make_unique<node_client>(connection.url_, config.api_token);
   return connection;
 }
 

@@ -186,6 +186,13 @@ const std::vector<key_spec>& key_specs() {
        return std::nullopt;
      },
      [](const node_config& config) { return config.tools_dir; }},
+    {"api_token", [] { return std::string{}; },
+     [](node_config& config, const std::string& text) -> std::optional<refusal> {
+       config.api_token = text; // any text: refusing one would print the secret in the message
+       return std::nullopt;
+     },
+     // A secret: `config show` says whether it is set, never what it is.
+     [](const node_config& config) { return config.api_token.empty() ? std::string{} : std::string{"(set)"}; }},
     {"join", [] { return std::string{}; },
      [](node_config& config, const std::string& text) -> std::optional<refusal> {
        auto elements = split_list(text);

@@ -36,6 +36,9 @@ struct node_config {
   /// batch` or `drover tools`) does not probe the whole catalog in the background.
   bool background_probes = true;
   std::string tools_dir;  ///< extra tool manifests (*.yaml), or empty
+  /// When set, the HTTP API's mutating requests (POST) need "Authorization: Bearer TOKEN", and
+  /// the CLI sends it; empty leaves the API open (keep it on loopback then).
+  std::string api_token;
   /// Cluster: members to join through (tcp://HOST:PORT each); empty starts a cluster of one.
   std::vector<std::string> join;
   /// The endpoint other members reach this node at (tcp://HOST:PORT); empty means the bound

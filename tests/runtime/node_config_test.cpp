@@ -249,6 +249,16 @@ TEST(NodeConfigTest, KeysDirIsMadeAbsoluteAndMayBeMissing) {
   EXPECT_EQ(resolved->origin.at("keys_dir"), "env DROVER_KEYS_DIR");
 }
 
+TEST(NodeConfigTest, ApiTokenIsKeptButNeverPrinted) {
+  config_inputs inputs;
+  inputs.env = fake_env{{{"DROVER_API_TOKEN", "s3cret-token"}}};
+  auto resolved = resolve_config(inputs);
+  ASSERT_TRUE(resolved) << describe(resolved.error());
+  EXPECT_EQ(resolved->values.api_token, "s3cret-token");
+  EXPECT_EQ(value_of(resolved->values, "api_token"), "(set)");
+  EXPECT_EQ(value_of(resolve_config({})->values, "api_token"), "");
+}
+
 TEST(NodeConfigTest, HeartbeatAndSuspicionTimeoutHaveBounds) {
   config_inputs inputs;
   inputs.flags = {{"heartbeat_interval_ms", "10"}, {"suspicion_timeout_ms", "100"}};
