@@ -49,6 +49,7 @@
 #include "actors/job_manager.hpp"
 #include "actors/node_actor.hpp"
 #include "bench/detail/child_process.hpp"
+#include "bench/detail/process_clock.hpp"
 #include "bench/detail/wired_node.hpp"
 #include "cluster/inbound_dispatcher.hpp"
 #include "cluster/zmq_endpoint.hpp"
@@ -67,24 +68,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using detail::child_process;
+using detail::cpu_us;
+using detail::now_ns;
 using detail::report;
 
 const std::string coordinator_id = "c0c0000000000001";
 const std::string file_content = "x\n";
-
-/// Returns the CPU time this process has used so far, all threads, user and system.
-int64_t cpu_us() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec
-         + usage.ru_stime.tv_usec;
-}
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Runs `argv` (no shell) in `dir` with stdin from `input` (if not empty); returns its stdout
 /// without the trailing newline. Throws when it fails.

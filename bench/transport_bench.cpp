@@ -40,6 +40,7 @@
 
 #include "actors/node_actor.hpp"
 #include "bench/detail/child_process.hpp"
+#include "bench/detail/process_clock.hpp"
 #include "bench/detail/wired_node.hpp"
 #include "cluster/inbound_dispatcher.hpp"
 #include "cluster/zmq_endpoint.hpp"
@@ -65,6 +66,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using detail::child_process;
+using detail::cpu_us;
+using detail::now_ns;
 using detail::report;
 
 constexpr size_t payload_bytes = 100;
@@ -81,20 +84,6 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using target_atom = caf::atom_constant<caf::atom("target")>;
 using measure_atom = caf::atom_constant<caf::atom("measure")>;
-
-/// Returns the CPU time this process has used so far, all threads, user and system.
-int64_t cpu_us() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec
-         + usage.ru_stime.tv_usec;
-}
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Returns the one-way message of the benchmark: a job_withdrawn carrying a 100-byte job id
 /// (the envelope around it, with both actors' addresses, is about 200 bytes more).

@@ -7,14 +7,12 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/envelope_codec.hpp"
 #include "tests/testing/git_repo.hpp"
 #include "tests/testing/running_node.hpp"
 #include "tests/testing/temp_dir.hpp"
-#include "tests/testing/text.hpp"
 #include "tests/testing/zmq_client.hpp"
 
 namespace drover::testing {
@@ -24,20 +22,6 @@ using namespace std::chrono_literals;
 
 constexpr int frame_count = 10000;
 constexpr size_t max_frame_bytes = 16 * 1024 * 1024; // the node's decode_limits default
-
-/// Returns the sum of the values of every metric line of the node whose name and labels start
-/// with `prefix`.
-double metric_sum(const std::string& metrics_address, const std::string& prefix) {
-  const auto colon = metrics_address.rfind(':');
-  httplib::Client client{metrics_address.substr(0, colon), std::stoi(metrics_address.substr(colon + 1))};
-  auto response = client.Get("/metrics");
-  double sum = 0;
-  if (response)
-    for (const auto& line : lines_of(response->body))
-      if (line.rfind(prefix, 0) == 0)
-        sum += std::stod(line.substr(line.rfind(' ') + 1));
-  return sum;
-}
 
 /// Makes frames that a node must survive: random bytes (some with the envelope's file
 /// identifier, so that they reach the verifier), truncated and bit-flipped envelopes, messages

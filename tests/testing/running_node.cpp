@@ -44,11 +44,11 @@ nlohmann::json running_node::get(const std::string& path) {
   return response ? nlohmann::json::parse(response->body, nullptr, false) : nlohmann::json{};
 }
 
-double running_node::metric(const std::string& prefix) {
-  const auto colon = metrics_.rfind(':');
+double metric_sum(const std::string& metrics_address, const std::string& prefix) {
+  const auto colon = metrics_address.rfind(':');
   if (colon == std::string::npos)
     return 0;
-  httplib::Client client{metrics_.substr(0, colon), std::stoi(metrics_.substr(colon + 1))};
+  httplib::Client client{metrics_address.substr(0, colon), std::stoi(metrics_address.substr(colon + 1))};
   client.set_connection_timeout(5);
   auto response = client.Get("/metrics");
   double sum = 0;
@@ -57,6 +57,10 @@ double running_node::metric(const std::string& prefix) {
       if (line.rfind(prefix, 0) == 0)
         sum += std::stod(line.substr(line.rfind(' ') + 1));
   return sum;
+}
+
+double running_node::metric(const std::string& prefix) {
+  return metric_sum(metrics_, prefix);
 }
 
 std::string running_node::submit(const nlohmann::json& request) {

@@ -14,6 +14,11 @@ class Client;
 
 namespace drover::testing {
 
+/// Returns the sum of the metric lines served at http://`metrics_address`/metrics whose name
+/// and labels start with `prefix` (`drover_leases_total{event="granted"}`), 0 when there is
+/// none or nothing answers.
+double metric_sum(const std::string& metrics_address, const std::string& prefix);
+
 /// Where a node runs: the address of its endpoints and what starts it.
 struct node_placement {
   std::string host = "127.0.0.1";    ///< listen, http and metrics bind HOST:0
