@@ -174,8 +174,13 @@ private:
                               0,
                               0,
                               std::move(body)};
-    if constexpr (std::is_same_v<Body, runtime::join_request>)
+    if constexpr (std::is_same_v<Body, runtime::join_request>) {
+      // One join waits per seed: a reply to an older one is still merged, but only the newest
+      // marks the seed as answered, so this map holds at most one entry per seed.
+      for (auto it = st_.joins.begin(); it != st_.joins.end();)
+        it = it->second == endpoint ? st_.joins.erase(it) : std::next(it);
       st_.joins[message.message_id] = endpoint;
+    }
     st_.setup.out->send_to(endpoint, message);
   }
 
@@ -276,9 +281,6 @@ private:
   void forget_unanswered_pings(steady_clock::time_point now) {
     for (auto it = st_.pings.begin(); it != st_.pings.end();)
       it = now - it->second.second > st_.setup.suspicion_timeout ? st_.pings.erase(it) : std::next(it);
-    for (auto it = st_.joins.begin(); it != st_.joins.end();)
-      it = st_.unanswered_seeds.count(it->second) == 0 || st_.joins.size() > 64 ? st_.joins.erase(it)
-                                                                                 : std::next(it);
   }
 
   observability::gauge& gauge(member_state state) {

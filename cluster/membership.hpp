@@ -53,7 +53,7 @@ struct membership_state {
   std::set<std::string> refused_by; ///< endpoints whose handshake refused this node's keys
   /// Pings waiting for their pong: nonce -> (node id, when sent), for the round-trip time.
   std::map<uint64_t, std::pair<std::string, std::chrono::steady_clock::time_point>> pings;
-  std::map<uint64_t, std::string> joins; ///< join requests waiting for a reply: id -> seed
+  std::map<uint64_t, std::string> joins; ///< the newest join request to each unanswered seed: id -> seed
   uint64_t next_nonce = 1;
   uint64_t next_message_id = 1;
   uint64_t ticks = 0;
