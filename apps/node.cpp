@@ -135,9 +135,7 @@ void node::start_actors(const runtime::node_config& config) {
     *metrics_);
   char self_exe[4096] = {};
   const auto length = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
-  const auto drover_binary =
-    length > 0 ? std::string{self_exe, static_cast<size_t>(length)} : std::string{"drover"};
-  drover_binary_ = drover_binary;
+  drover_binary_ = length > 0 ? std::string{self_exe, static_cast<size_t>(length)} : std::string{"drover"};
 }
 
 void node::start_catalog(const runtime::node_config& config) {
